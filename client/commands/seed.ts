@@ -1,0 +1,45 @@
+import { openImage } from '../disk/target.ts'
+import { rate, mb } from '../progress/format.ts'
+import { loadTorrent } from '../torrent/load.ts'
+import { seedImage } from '../swarm/seed.ts'
+import { EzioError } from '../errors.ts'
+import { numberOption, parse, peerOption, positionals } from './args.ts'
+
+export const seedHelp = `Usage: ezio seed TORRENT IMAGE [--bt-port N] [--skip-verify] [--peer HOST:PORT]...
+
+Seeds IMAGE (the file or block device TORRENT was made from) over TCP until
+interrupted. IMAGE is hashed once at start; --skip-verify trusts it.`
+
+export async function seedCommand (argv: string[]): Promise<number> {
+  const { values, positionals: pos } = parse('seed', argv, {
+    'bt-port': { type: 'string' },
+    'skip-verify': { type: 'boolean' },
+    peer: { type: 'string', multiple: true }
+  })
+  if (values.help) { process.stdout.write(seedHelp + '\n'); return 0 }
+  const [torrentPath, imagePath] = positionals('seed', pos, ['TORRENT', 'IMAGE'])
+  const meta = await loadTorrent(torrentPath!)
+  const image = await openImage(imagePath!)
+  if (image.info.size < meta.layout.end) {
+    throw new EzioError('badImage', `image ${imagePath} holds ${image.info.size} bytes but the torrent needs ${meta.layout.end}: seed the image the torrent was made from`)
+  }
+  const seeder = await seedImage({
+    meta,
+    image: image.handle,
+    port: numberOption('seed', 'bt-port', values['bt-port'], 0, { integer: true, min: 0 }),
+    skipVerify: values['skip-verify'],
+    peers: peerOption('seed', values.peer)
+  })
+  process.stderr.write(`seeding ${meta.name} (${meta.infoHash}) on port ${seeder.port}\n`)
+  const ticker = setInterval(() => {
+    process.stderr.write(`seeding: up ${rate(seeder.torrent.uploadSpeed)}, ${mb(seeder.traffic.uploaded)} MB uploaded, ${seeder.torrent.numPeers} peers\n`)
+  }, 10_000)
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  clearInterval(ticker)
+  await seeder.stop()
+  await image.handle.close()
+  return 0
+}

@@ -1,0 +1,49 @@
+import { promises as fs, constants } from 'node:fs'
+import { errnoOf } from '../errors.ts'
+
+export interface DeviceInfo {
+  path: string
+  kind: 'block' | 'file'
+  size: number
+  /** "major:minor" of a block device, as /proc and /sys name it. */
+  devno?: string
+}
+
+/** Kernel's view of a block device, where fs.stat only says size 0. */
+export function devnoOf (rdev: number): string {
+  // Linux encodes dev_t as major in bits 8-19 (and 32+), minor in 0-7 and 20-31.
+  const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff)
+  const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00)
+  return `${major}:${minor}`
+}
+
+export async function blockDeviceSize (devno: string): Promise<number> {
+  const sectors = await fs.readFile(`/sys/dev/block/${devno}/size`, 'utf8')
+  return Number(sectors.trim()) * 512
+}
+
+/** Stat PATH as an image or a target; undefined when it does not exist. */
+export async function describeDevice (path: string): Promise<DeviceInfo | undefined> {
+  let st
+  try {
+    st = await fs.stat(path)
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return undefined
+    throw err
+  }
+  if (st.isBlockDevice()) {
+    const devno = devnoOf(st.rdev)
+    return { path, kind: 'block', size: await blockDeviceSize(devno), devno }
+  }
+  if (st.isFile()) return { path, kind: 'file', size: st.size }
+  throw new Error(`${path} is neither a block device nor a regular file`)
+}
+
+export async function isWritable (path: string): Promise<boolean> {
+  try {
+    await fs.access(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}

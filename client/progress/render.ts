@@ -1,0 +1,45 @@
+import type { CloneStatus } from './status.ts'
+import { bar, duration, mb, percent, rate } from './format.ts'
+
+export type ProgressMode = 'bar' | 'json' | 'none'
+
+export interface ProgressSink {
+  update: (status: CloneStatus) => void
+  /** Ends the live line, if any, so that the next output starts clean. */
+  end: () => void
+}
+
+export function statusLine (s: CloneStatus): string {
+  return `${bar(s.bytesDone, s.total)} ${percent(s.bytesDone, s.total).padStart(6)} ${s.state.padEnd(8)} ` +
+    `down ${rate(s.downRate)} up ${rate(s.upRate)} peers ${s.peers} eta ${duration(s.eta)}`
+}
+
+/** Progress on stderr, so that stdout stays for what a caller reads. */
+export function progressSink (mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+  if (mode === 'json') {
+    return { update: s => { stream.write(JSON.stringify(s) + '\n') }, end: () => {} }
+  }
+  if (mode === 'none') return { update: () => {}, end: () => {} }
+  // Not a terminal (a log, the initramfs console piped): one line every 10 s.
+  let last = 0
+  let live = false
+  return {
+    update: s => {
+      if (stream.isTTY) {
+        stream.write('\r' + statusLine(s).padEnd((stream.columns ?? 100) - 1).slice(0, (stream.columns ?? 100) - 1))
+        live = true
+      } else if (Date.now() - last >= 10_000) {
+        last = Date.now()
+        stream.write(statusLine(s) + '\n')
+      }
+    },
+    end: () => { if (live) stream.write('\n'); live = false }
+  }
+}
+
+export function summaryLine (s: CloneStatus, seconds: number): string {
+  const avg = seconds > 0 ? (s.bytesDone - s.reused) / seconds : 0
+  return `${s.state === 'failed' ? 'failed' : 'cloned'} ${mb(s.bytesDone)} of ${mb(s.total)} MB in ${duration(seconds)} ` +
+    `(${rate(avg)}): ${mb(s.reused)} MB reused from the target, ${mb(s.fromSeeder)} MB from the seeder, ` +
+    `${mb(s.fromPeers)} MB from peers, ${mb(s.uploaded)} MB uploaded` + (s.error ? `: ${s.error}` : '')
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto'
+import WebTorrent from 'webtorrent'
+
+// Peer ids say who is who in a room: the operator's seeder and the lab
+// machines. Traffic from the seeder is counted apart from peer-to-peer
+// traffic, which is the whole point of ezio.
+export const SEEDER_ID_PREFIX = '-EZ010S-'
+export const CLIENT_ID_PREFIX = '-EZ010C-'
+
+export function peerIdFor (prefix: string): string {
+  return Buffer.concat([Buffer.from(prefix), randomBytes(12)]).toString('hex')
+}
+
+export function isSeederPeerId (hexId: string | null | undefined): boolean {
+  return !!hexId && hexId.startsWith(Buffer.from(SEEDER_ID_PREFIX).toString('hex'))
+}
+
+/**
+ * A webtorrent client locked down for a lab: TCP only, no DHT, no LSD, no
+ * UPnP/NAT-PMP, no web seeds, whatever the torrent says. Peers come from the
+ * tracker and from addresses given explicitly.
+ */
+export function createSwarmClient (opts: { port?: number, seeder?: boolean }): WebTorrent {
+  return new WebTorrent({
+    peerId: peerIdFor(opts.seeder ? SEEDER_ID_PREFIX : CLIENT_ID_PREFIX),
+    torrentPort: opts.port ?? 0,
+    dht: false,
+    lsd: false,
+    utp: false,
+    natUpnp: false,
+    natPmp: false,
+    webSeeds: false,
+    maxConns: 100
+  })
+}
+
+export async function listeningPort (client: WebTorrent): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const addr = client.address()
+    if (addr && addr.port) return addr.port
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  return client.torrentPort
+}

@@ -1,0 +1,132 @@
+import type { FileHandle } from 'node:fs/promises'
+import type { Torrent } from 'webtorrent'
+import { EzioError } from '../errors.ts'
+import type { CloneStatus, MachineState } from '../progress/status.ts'
+import { DiskStore, type DiskStoreOptions } from '../storage/disk-store.ts'
+import type { TorrentMeta } from '../torrent/load.ts'
+import { PieceChecker } from '../torrent/piece-check.ts'
+import { createSwarmClient } from './client.ts'
+import { scanAhead } from './resume.ts'
+import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
+import { countTraffic } from './traffic.ts'
+
+export interface CloneOptions {
+  meta: TorrentMeta
+  disk: FileHandle
+  id: string
+  /** host:port of peers to connect to besides the tracker's (the seeder). */
+  peers: string[]
+  port?: number
+  seed: SeedPolicy
+  onStatus?: (status: CloneStatus) => void
+  statusIntervalMs?: number
+}
+
+export interface CloneResult {
+  status: CloneStatus
+  seedEnd: SeedEnd
+  badPieces: number
+  seconds: number
+}
+
+/**
+ * Clones META onto DISK from the swarm, then seeds by the policy. Resolves
+ * only once every piece is verified on the disk and flushed; anything else
+ * rejects with an EzioError.
+ */
+export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
+  const { meta } = opts
+  const started = Date.now()
+  const client = createSwarmClient({ port: opts.port })
+  const storeOpts: DiskStoreOptions = { disk: opts.disk, extents: meta.layout.extents, length: meta.length }
+  const torrent: Torrent = client.add(meta.file, {
+    store: DiskStore,
+    storeOpts: { ...storeOpts },
+    // The page cache already holds recent pieces; a cache of 20 x 16 MiB
+    // pieces would break the memory target.
+    storeCacheSlots: 0,
+    // An empty bitfield skips webtorrent's read of the whole target before
+    // the first request: scanAhead checks the target alongside the download.
+    bitfield: new Uint8Array(Math.ceil(meta.pieces.length / 8)),
+    deselect: true,
+    // No DHT and no PEX, even for torrents that are not marked private.
+    private: true
+  })
+  const traffic = countTraffic(torrent, new Set(opts.peers))
+  let state: MachineState = 'cloning'
+  let bytesDone = 0
+  let reused = 0
+  let badPieces = 0
+  torrent.on('verified', (index: number) => {
+    bytesDone += index === meta.pieces.length - 1 ? meta.lastPieceLength : meta.pieceLength
+  })
+  torrent.on('warning', (err: Error) => {
+    if (/failed verification/.test(err.message)) badPieces++
+  })
+
+  const snapshot = (): CloneStatus => {
+    const downRate = state === 'cloning' ? torrent.downloadSpeed : 0
+    const left = meta.length - bytesDone
+    return {
+      id: opts.id,
+      state,
+      bytesDone,
+      total: meta.length,
+      reused,
+      downRate,
+      upRate: torrent.uploadSpeed,
+      fromSeeder: traffic.fromSeeder,
+      fromPeers: traffic.fromPeers,
+      uploaded: traffic.uploaded,
+      peers: torrent.numPeers,
+      eta: left === 0 ? 0 : downRate > 0 ? Math.round(left / downRate) : null,
+      error: null
+    }
+  }
+  const ticker = setInterval(() => opts.onStatus?.(snapshot()), opts.statusIntervalMs ?? 1000)
+
+  return new Promise<CloneResult>((resolve, reject) => {
+    let finished = false
+    const finish = (err: unknown, seedEnd?: SeedEnd): void => {
+      if (finished) return
+      finished = true
+      clearInterval(ticker)
+      client.destroy(() => {
+        if (err) return reject(toEzioError(err))
+        resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, seconds: (Date.now() - started) / 1000 })
+      })
+    }
+    client.on('error', finish)
+    torrent.on('error', finish)
+    torrent.on('infoHash', () => {
+      for (const peer of opts.peers) torrent.addPeer(peer)
+    })
+    torrent.on('ready', () => {
+      const scanner = new DiskStore(meta.pieceLength, storeOpts)
+      scanAhead(torrent, scanner, new PieceChecker(meta.pieces, meta.pieceLength), bytes => { reused += bytes })
+        .catch(finish)
+      // Peers that announced at the same moment as this machine are missed
+      // by its first announce; a few early re-announces find them in seconds.
+      for (const s of [2, 5, 10]) setTimeout(() => { if (!torrent.done && !torrent.destroyed) torrent.discovery?.tracker?.update() }, s * 1000).unref()
+    })
+    torrent.on('done', () => {
+      opts.disk.sync()
+        .then(() => {
+          state = 'seeding'
+          opts.onStatus?.(snapshot())
+          return seedUntilDone(torrent, traffic, meta.length, opts.seed)
+        })
+        .then(end => {
+          state = 'done'
+          finish(null, end)
+        }, err => finish(new EzioError('writeFailed', `flushing the target failed (${(err as Error).message}): the clone is not complete; check the disk and clone again`)))
+    })
+  })
+}
+
+function toEzioError (err: unknown): EzioError {
+  if (err instanceof EzioError) return err
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EADDRINUSE') return new EzioError('network', `the BitTorrent port is in use (${e.message}): pick another with --bt-port`)
+  return new EzioError('internal', `the swarm failed: ${e?.message ?? String(err)}`)
+}

@@ -1,0 +1,45 @@
+import type { Torrent } from 'webtorrent'
+import type { DiskStore } from '../storage/disk-store.ts'
+import { PieceChecker } from '../torrent/piece-check.ts'
+
+export interface ResumeResult {
+  reusedPieces: number
+  reusedBytes: number
+}
+
+/**
+ * Walks the target piece by piece, ahead of the download: a piece the target
+ * already holds is marked done and never fetched; the others are handed to
+ * the swarm window by window. So a resumed clone fetches only what is
+ * missing, and a fresh one starts fetching after the first window is read,
+ * not after the whole disk is.
+ */
+export async function scanAhead (torrent: Torrent, store: DiskStore, checker: PieceChecker, onReused: (bytes: number) => void): Promise<ResumeResult> {
+  const count = torrent.pieces.length
+  const maxWindow = Math.max(16, Math.ceil(count / 64))
+  let window = 4
+  let reusedPieces = 0
+  let reusedBytes = 0
+  for (let start = 0; start < count && !torrent.destroyed; start += window, window = Math.min(window * 2, maxWindow)) {
+    const end = Math.min(start + window, count) - 1
+    for (let i = start; i <= end && !torrent.destroyed; i++) {
+      const data = await getPiece(store, i)
+      if (torrent.destroyed) break
+      if (data && !torrent.bitfield.get(i) && checker.matches(i, data)) {
+        torrent._markVerified(i)
+        for (const wire of torrent.wires) wire.have(i)
+        reusedPieces++
+        reusedBytes += data.length
+        onReused(data.length)
+      }
+    }
+    if (torrent.destroyed) break
+    torrent.select(start, end, false)
+    torrent._checkDone()
+  }
+  return { reusedPieces, reusedBytes }
+}
+
+function getPiece (store: DiskStore, index: number): Promise<Uint8Array | undefined> {
+  return new Promise(resolve => store.get(index, null, (err, buf) => resolve(err ? undefined : buf)))
+}

@@ -1,0 +1,77 @@
+import { promises as fs } from 'node:fs'
+import parseTorrent from 'parse-torrent'
+import { EzioError } from '../errors.ts'
+import { layoutOf, type Layout } from './layout.ts'
+
+export interface TorrentMeta {
+  file: Uint8Array
+  infoHash: string
+  name: string
+  length: number
+  pieceLength: number
+  lastPieceLength: number
+  /** SHA-1 of each piece, hex. */
+  pieces: string[]
+  announce: string[]
+  private: boolean
+  layout: Layout
+  info: Record<string, unknown>
+}
+
+/** Read a .torrent from a path or an http(s) URL. */
+export async function readTorrentFile (source: string): Promise<Uint8Array> {
+  if (/^https?:\/\//.test(source)) {
+    let res: Response
+    try {
+      res = await fetch(source, { signal: AbortSignal.timeout(30_000) })
+    } catch (err) {
+      throw new EzioError('network', `cannot fetch the torrent from ${source}: ${causeOf(err)}; is the server running?`)
+    }
+    if (!res.ok) throw new EzioError('network', `cannot fetch the torrent from ${source}: HTTP ${res.status} ${res.statusText}`)
+    return new Uint8Array(await res.arrayBuffer())
+  }
+  try {
+    return await fs.readFile(source)
+  } catch (err) {
+    throw new EzioError('badTorrent', `cannot read the torrent ${source}: ${(err as Error).message}`)
+  }
+}
+
+export async function parseTorrentFile (file: Uint8Array, source: string): Promise<TorrentMeta> {
+  let parsed
+  try {
+    parsed = await parseTorrent(file)
+  } catch (err) {
+    throw new EzioError('badTorrent', `${source} is not a valid torrent (${(err as Error).message}): recreate it with ezio create`)
+  }
+  if (!parsed.info || !Array.isArray(parsed.pieces) || parsed.pieces.length === 0 || !parsed.pieceLength) {
+    throw new EzioError('badTorrent', `${source} is not a BitTorrent v1 torrent with piece hashes: recreate it with ezio create`)
+  }
+  const expectedPieces = Math.ceil(parsed.length / parsed.pieceLength)
+  if (parsed.pieces.length !== expectedPieces) {
+    throw new EzioError('badTorrent', `${source} lists ${parsed.pieces.length} piece hashes for ${expectedPieces} pieces: the torrent is corrupt`)
+  }
+  const multiFile = Array.isArray(parsed.info.files)
+  return {
+    file,
+    infoHash: parsed.infoHash,
+    name: parsed.name,
+    length: parsed.length,
+    pieceLength: parsed.pieceLength,
+    lastPieceLength: parsed.lastPieceLength,
+    pieces: parsed.pieces,
+    announce: parsed.announce ?? [],
+    private: !!parsed.private,
+    layout: layoutOf(parsed.files, multiFile),
+    info: parsed.info
+  }
+}
+
+export async function loadTorrent (source: string): Promise<TorrentMeta> {
+  return parseTorrentFile(await readTorrentFile(source), source)
+}
+
+export function causeOf (err: unknown): string {
+  const e = err as { message?: string, cause?: { code?: string, message?: string } }
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
+}

@@ -1,0 +1,119 @@
+// The slice of webtorrent 3 that ezio uses. Only client/swarm/ may import it:
+// the rest of the code base sees the swarm through client/swarm's own types.
+declare module 'webtorrent' {
+  import { EventEmitter } from 'node:events'
+
+  export interface ChunkStoreOptions {
+    length?: number
+    [key: string]: unknown
+  }
+
+  export interface Wire extends EventEmitter {
+    peerId: string | null
+    remoteAddress: string | undefined
+    remotePort: number | undefined
+    type: string
+    downloaded: number
+    uploaded: number
+    peerPieces: { get(index: number): boolean }
+    have(index: number): void
+    destroy(): void
+  }
+
+  export interface TrackerClient extends EventEmitter {
+    update(opts?: Record<string, unknown>): void
+    setInterval(ms: number): void
+  }
+
+  export interface Torrent extends EventEmitter {
+    infoHash: string
+    name: string
+    length: number
+    pieceLength: number
+    lastPieceLength: number
+    pieces: unknown[]
+    _hashes: string[]
+    bitfield: { get(index: number): boolean, set(index: number, value: boolean): void }
+    wires: Wire[]
+    done: boolean
+    ready: boolean
+    destroyed: boolean
+    downloaded: number
+    uploaded: number
+    received: number
+    numPeers: number
+    downloadSpeed: number
+    uploadSpeed: number
+    discovery: { tracker: TrackerClient | null } | null
+    addPeer(peer: string): boolean
+    select(start: number, end: number, priority?: number | boolean): void
+    deselect(start: number, end: number): void
+    _markVerified(index: number): void
+    _checkDone(): boolean
+    _update(): void
+    destroy(opts?: object, cb?: (err?: Error | null) => void): void
+  }
+
+  export interface AddOptions {
+    store?: unknown
+    storeOpts?: Record<string, unknown>
+    storeCacheSlots?: number
+    skipVerify?: boolean
+    bitfield?: Uint8Array
+    deselect?: boolean
+    announce?: string[]
+    private?: boolean
+    path?: string
+  }
+
+  export interface ClientOptions {
+    peerId?: string
+    torrentPort?: number
+    dht?: boolean
+    lsd?: boolean
+    utp?: boolean
+    natUpnp?: boolean
+    natPmp?: boolean
+    webSeeds?: boolean
+    tracker?: boolean | Record<string, unknown>
+    maxConns?: number
+    seedOutgoingConnections?: boolean
+  }
+
+  export default class WebTorrent extends EventEmitter {
+    constructor(opts?: ClientOptions)
+    peerId: string
+    torrentPort: number
+    add(torrent: Uint8Array | object | string, opts: AddOptions, cb?: (t: Torrent) => void): Torrent
+    seed(input: unknown, opts: AddOptions, cb?: (t: Torrent) => void): Torrent
+    address(): { address: string, port: number } | null
+    destroy(cb?: (err?: Error | null) => void): void
+  }
+}
+
+declare module 'bencode' {
+  const bencode: {
+    encode(value: unknown): Uint8Array
+    decode(data: Uint8Array, start?: number, end?: number, encoding?: string): unknown
+  }
+  export default bencode
+}
+
+declare module 'parse-torrent' {
+  export interface ParsedFile { path: string, name: string, length: number, offset: number }
+  export interface ParsedTorrent {
+    infoHash: string
+    name: string
+    length: number
+    pieceLength: number
+    lastPieceLength: number
+    pieces: string[]
+    files: ParsedFile[]
+    announce: string[]
+    private?: boolean
+    info: Record<string, unknown>
+    infoBuffer: Uint8Array
+  }
+  export default function parseTorrent(torrent: Uint8Array | string): Promise<ParsedTorrent>
+  export function toTorrentFile(parsed: object): Uint8Array
+}
