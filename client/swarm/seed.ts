@@ -19,9 +19,9 @@ export interface Seeder {
  * Seeds IMAGE, which must match META: after one hash pass (or none with
  * skipVerify) a mismatch is an error, never a seeder that serves half an image.
  */
-export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: number, skipVerify?: boolean, peers?: string[] }): Promise<Seeder> {
+export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: number, skipVerify?: boolean, peers?: string[], uploadLimit?: number }): Promise<Seeder> {
   const { meta } = opts
-  const client = createSwarmClient({ port: opts.port, seeder: true })
+  const client = createSwarmClient({ port: opts.port, seeder: true, uploadLimit: opts.uploadLimit })
   const torrent = client.add(meta.file, {
     store: DiskStore,
     storeOpts: { disk: opts.image, extents: meta.layout.extents, length: meta.length },
