@@ -1,4 +1,5 @@
 import { EzioError } from '../errors.ts'
+import { checkTargetSectors } from '../disk/target-table.ts'
 import { openTarget } from '../disk/target.ts'
 import { machineId } from '../net/mac.ts'
 import { progressSink, summaryLine, type ProgressMode } from '../progress/render.ts'
@@ -19,8 +20,10 @@ device or an existing image file), piece by piece at each piece's offset,
 sharing what it has with the other machines as it goes. Pieces TARGET already
 holds are kept, not fetched again. TARGET is refused if it is mounted, too
 small or not writable; nothing is written then. For a used-blocks torrent
-(files named by disk offset) only those blocks are written; the others are
-left as they are, as partclone does.
+(files named by disk offset) only those blocks are written; unused blocks are
+left as they are, as partclone does. A whole disk's GPT is rebuilt for
+TARGET's size (backup at its end), so TARGET may be larger than the source;
+it is refused when smaller than the source's last partition.
 
 ${seedPolicyHelp}
 
@@ -88,6 +91,7 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     const target = await openTarget(job.target, meta.layout.end)
     let result: CloneResult
     try {
+      await checkTargetSectors(meta.record, target.info)
       swarmStarted = true
       result = await cloneFromSwarm({ meta, disk: target.handle, id, peers: job.peers, port: job.btPort, seed: job.seed, onStatus: publish })
     } finally {

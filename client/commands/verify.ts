@@ -1,4 +1,5 @@
 import { describeDevice } from '../disk/device.ts'
+import { checkTargetTable } from '../disk/target-table.ts'
 import { promises as fs } from 'node:fs'
 import { EzioError } from '../errors.ts'
 import { bar, percent } from '../progress/format.ts'
@@ -10,7 +11,9 @@ import { parse, positionals } from './args.ts'
 export const verifyHelp = `Usage: ezio verify TORRENT TARGET
 
 Hashes TARGET against TORRENT and reports which pieces are good. Reads only;
-exits 0 only when every piece is good, 9 otherwise.`
+exits 0 only when every piece is good, 9 otherwise. For a whole disk with a
+GPT (ezio create --used-blocks), the table is checked too, against the one
+rebuilt for TARGET's size.`
 
 export async function verifyCommand (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('verify', argv, { json: { type: 'boolean' } })
@@ -24,6 +27,7 @@ export async function verifyCommand (argv: string[]): Promise<number> {
   const store = new DiskStore(meta.pieceLength, { disk: handle, extents: meta.layout.extents, length: meta.length })
   const checker = new PieceChecker(meta.pieces, meta.pieceLength)
   const bad: number[] = []
+  let tableWrong: string[] = []
   const tty = process.stderr.isTTY
   try {
     for (let i = 0; i < meta.pieces.length; i++) {
@@ -31,14 +35,16 @@ export async function verifyCommand (argv: string[]): Promise<number> {
       if (!checker.matches(i, data)) bad.push(i)
       if (tty && i % 16 === 0) process.stderr.write(`\rverifying ${bar(i + 1, meta.pieces.length)} ${percent(i + 1, meta.pieces.length)}`)
     }
+    tableWrong = await checkTargetTable(meta.record, handle)
   } finally {
     await handle.close()
   }
   if (tty) process.stderr.write('\n')
   const good = meta.pieces.length - bad.length
-  if (values.json) process.stdout.write(JSON.stringify({ pieces: meta.pieces.length, good, bad }) + '\n')
+  if (values.json) process.stdout.write(JSON.stringify({ pieces: meta.pieces.length, good, bad, ...(meta.record?.gpt ? { tableWrong } : {}) }) + '\n')
   process.stderr.write(`${good} of ${meta.pieces.length} pieces good${bad.length ? `; bad: ${ranges(bad)}` : ''}\n`)
-  return bad.length === 0 ? 0 : 9
+  if (tableWrong.length) process.stderr.write(`partition table wrong for this target: ${tableWrong.join(', ')}; clone again to rewrite it\n`)
+  return bad.length === 0 && tableWrong.length === 0 ? 0 : 9
 }
 
 function ranges (indexes: number[]): string {

@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
 import type { CloneStatus, MachineState } from '../progress/status.ts'
+import { writeTargetTable } from '../disk/target-table.ts'
 import { DiskStore, type DiskStoreOptions } from '../storage/disk-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
@@ -111,6 +112,8 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
     })
     torrent.on('done', () => {
       opts.disk.sync()
+        // A whole disk's GPT is rebuilt for this target's size once every piece is on it.
+        .then(() => writeTargetTable(meta.record, opts.disk))
         .then(() => {
           state = 'seeding'
           opts.onStatus?.(snapshot())

@@ -1,4 +1,5 @@
 import { EzioError } from '../errors.ts'
+import { recordMinSize, type LayoutRecord } from './layout-record.ts'
 
 /** One run of torrent bytes and where it lands on the target. */
 export interface Extent {
@@ -30,9 +31,11 @@ const HEX_OFFSET = /^[0-9a-fA-F]{1,32}$/
  * the partclone layout of ezio upstream and Clonezilla: every file is named by
  * its hexadecimal byte offset on the target, so only used blocks travel.
  * Anything else would need a filesystem to put files in, which a disk cloner
- * does not have.
+ * does not have. With RECORD (a whole disk made by ezio create --used-blocks),
+ * a file's offset is relative to the partition its directory names, or to the
+ * disk for the record's disk directory.
  */
-export function layoutOf (files: TorrentFileEntry[], multiFile: boolean): Layout {
+export function layoutOf (files: TorrentFileEntry[], multiFile: boolean, record?: LayoutRecord): Layout {
   const length = files.reduce((sum, f) => sum + f.length, 0)
   if (!multiFile) {
     const only = files[0]
@@ -45,8 +48,9 @@ export function layoutOf (files: TorrentFileEntry[], multiFile: boolean): Layout
     if (!HEX_OFFSET.test(base)) {
       throw new EzioError('badTorrent', `the torrent's file "${file.path}" is not named by a hexadecimal disk offset: ezio clones raw images (one file) or partclone layouts (files named by offset) only`)
     }
-    const diskOffset = Number.parseInt(base, 16)
-    if (!Number.isSafeInteger(diskOffset)) throw new EzioError('badTorrent', `the torrent's file "${file.path}" names an offset beyond what a disk can hold`)
+    const offset = Number.parseInt(base, 16)
+    if (!Number.isSafeInteger(offset)) throw new EzioError('badTorrent', `the torrent's file "${file.path}" names an offset beyond what a disk can hold`)
+    const diskOffset = record ? placeInRecord(record, file, offset) : offset
     if (file.length > 0) extents.push({ torrentOffset: file.offset, diskOffset, length: file.length })
   }
   const sorted = [...extents].sort((a, b) => a.diskOffset - b.diskOffset)
@@ -58,7 +62,19 @@ export function layoutOf (files: TorrentFileEntry[], multiFile: boolean): Layout
     }
   }
   const last = sorted[sorted.length - 1]
-  return { extents, end: last ? last.diskOffset + last.length : 0, length }
+  const runsEnd = last ? last.diskOffset + last.length : 0
+  return { extents, end: record ? Math.max(runsEnd, recordMinSize(record)) : runsEnd, length }
+}
+
+function placeInRecord (record: LayoutRecord, file: TorrentFileEntry, offset: number): number {
+  const dir = file.path.split('/').slice(-2, -1)[0]
+  if (dir !== undefined && dir === record.diskDir) return offset
+  const part = record.partitions.find(p => p.dir === dir)
+  if (!part) throw new EzioError('badTorrent', `the torrent's file "${file.path}" is in no partition its layout record names: the torrent is corrupt`)
+  if (offset + file.length > part.size) {
+    throw new EzioError('badTorrent', `the torrent's file "${file.path}" runs past the end of partition ${part.number}: the torrent is corrupt`)
+  }
+  return part.offset + offset
 }
 
 /**

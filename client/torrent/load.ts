@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import parseTorrent from 'parse-torrent'
 import { EzioError } from '../errors.ts'
 import { layoutOf, type Layout } from './layout.ts'
+import { decodeLayoutRecord, type LayoutRecord } from './layout-record.ts'
 
 export interface TorrentMeta {
   file: Uint8Array
@@ -15,6 +16,8 @@ export interface TorrentMeta {
   announce: string[]
   private: boolean
   layout: Layout
+  /** Where a whole disk's partitions lie (ezio create --used-blocks); absent for raw images and upstream torrents. */
+  record?: LayoutRecord
   info: Record<string, unknown>
 }
 
@@ -52,6 +55,7 @@ export async function parseTorrentFile (file: Uint8Array, source: string): Promi
     throw new EzioError('badTorrent', `${source} lists ${parsed.pieces.length} piece hashes for ${expectedPieces} pieces: the torrent is corrupt`)
   }
   const multiFile = Array.isArray(parsed.info.files)
+  const record = decodeLayoutRecord(parsed.info)
   return {
     file,
     infoHash: parsed.infoHash,
@@ -62,7 +66,8 @@ export async function parseTorrentFile (file: Uint8Array, source: string): Promi
     pieces: parsed.pieces,
     announce: parsed.announce ?? [],
     private: !!parsed.private,
-    layout: layoutOf(parsed.files, multiFile),
+    layout: layoutOf(parsed.files, multiFile, record),
+    record,
     info: parsed.info
   }
 }
