@@ -1,0 +1,40 @@
+import type { Test } from 'tap'
+import { freePort, waitFor } from './net.ts'
+import { startEzio, type Running } from './swarm.ts'
+
+export interface Served extends Running {
+  port: number
+  btPort: number
+  url: string
+  operatorToken: string
+  /** GET PATH on the server, as JSON. */
+  json: <T>(path: string) => Promise<T>
+}
+
+/** `ezio serve IMAGE ARGS` on free ports, once it has printed its dashboard line. */
+export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], ports?: { port: number, btPort: number }): Promise<Served> {
+  const port = ports?.port ?? await freePort()
+  const btPort = ports?.btPort ?? await freePort()
+  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, '--advertise', `127.0.0.1:${port}`, ...args])
+  let out = ''
+  run.proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  let ended = false
+  void run.exited.then(() => { ended = true })
+  const token = await waitFor('ezio serve to print its dashboard line', () => {
+    if (ended) throw new Error(`ezio serve exited early: ${run.stderr()}`)
+    return /dashboard \S+\?token=([0-9a-f]+)/.exec(out)?.[1]
+  }, 120_000, 100)
+  const url = `http://127.0.0.1:${port}`
+  return {
+    ...run,
+    port,
+    btPort,
+    url,
+    operatorToken: token,
+    json: async <T>(path: string): Promise<T> => {
+      const res = await fetch(url + path)
+      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`)
+      return await res.json() as T
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import t from 'tap'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import { blankFile, randomImage, tempDir } from '../helpers/files.ts'
+import { waitFor } from '../helpers/net.ts'
+import { root } from '../helpers/paths.ts'
+import { startServe } from '../helpers/serve.ts'
+import { startEzio } from '../helpers/swarm.ts'
+
+const SIZE = 64 * 1024 * 1024
+const artifacts = path.join(root, 'test/artifacts')
+
+t.test('the dashboard, in a real browser, shows a row per machine whose progress grows, then done', async t => {
+  const dir = await tempDir(t)
+  const image = await randomImage(path.join(dir, 'room.img'), SIZE)
+  // A slow seeder keeps the clones running long enough to watch them.
+  const srv = await startServe(t, image, path.join(dir, 'state'), ['--seed-ratio', '0', '--upload-limit', '4'])
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 420, height: 800 } })
+  await page.goto(`${srv.url}/?token=${srv.operatorToken}`)
+  await page.waitForSelector('#conn:text("live")')
+
+  const ids = ['pc-01', 'pc-02', 'pc-03']
+  for (const id of ids) startEzio(t, ['boot', srv.url, '--target', await blankFile(path.join(dir, `${id}.disk`), SIZE), '--id', id, '--countdown', '0'])
+
+  const progress = async (): Promise<Record<string, number>> => Object.fromEntries(await page.$$eval('tr.machine', rows =>
+    rows.map(r => [r.getAttribute('data-id') ?? '', Number(r.getAttribute('data-progress'))])))
+  const first = await waitFor('three rows with some progress', async () => {
+    const p = await progress()
+    return Object.keys(p).length === 3 && Object.values(p).some(v => v > 0 && v < 100) ? p : undefined
+  }, 60_000)
+  await fs.mkdir(artifacts, { recursive: true })
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-running.png'), fullPage: true })
+  const later = await waitFor('progress to grow', async () => {
+    const p = await progress()
+    return ids.some(id => (p[id] ?? 0) > (first[id] ?? 0)) ? p : undefined
+  }, 60_000)
+  t.ok(ids.some(id => (later[id] ?? 0) > (first[id] ?? 0)), `progress grew: ${JSON.stringify(first)} -> ${JSON.stringify(later)}`)
+
+  await waitFor('every row to say done', async () => {
+    const states = await page.$$eval('tr.machine .state', cells => cells.map(c => c.textContent))
+    return states.length === 3 && states.every(s => s === 'done') ? true : undefined
+  }, 180_000, 500)
+  t.same(await page.$$eval('tr.machine .state', cells => cells.map(c => c.textContent)), ['done', 'done', 'done'])
+  t.equal(await page.textContent('#t-done'), '3 / 3')
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-done.png'), fullPage: true })
+  t.ok((await fs.stat(path.join(artifacts, 'dashboard-done.png'))).size > 1000, 'screenshot kept in test/artifacts')
+})
