@@ -15,8 +15,10 @@ declare module 'webtorrent' {
     type: string
     downloaded: number
     uploaded: number
-    peerPieces: { get(index: number): boolean }
+    peerPieces: { get(index: number): boolean, set(index: number, value: boolean): void, buffer?: Uint8Array }
+    destroyed: boolean
     have(index: number): void
+    request(index: number, offset: number, length: number, cb: (err: Error | null, data?: Uint8Array) => void): void
     destroy(): void
   }
 
@@ -85,6 +87,8 @@ declare module 'webtorrent' {
     constructor(opts?: ClientOptions)
     peerId: string
     torrentPort: number
+    /** Consulted before each outgoing connection; an ip-set when a blocklist is given. */
+    blocked?: { contains(host: string): boolean }
     add(torrent: Uint8Array | object | string, opts: AddOptions, cb?: (t: Torrent) => void): Torrent
     seed(input: unknown, opts: AddOptions, cb?: (t: Torrent) => void): Torrent
     address(): { address: string, port: number } | null

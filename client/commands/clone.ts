@@ -99,7 +99,8 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     }
     publish(result.status)
     sink.end()
-    process.stderr.write(summaryLine(result.status, result.seconds) + (result.badPieces ? ` (${result.badPieces} corrupt pieces from peers rejected)` : '') + '\n')
+    const rejected = result.badPieces ? ` (${result.badPieces} corrupt pieces from peers rejected${result.bannedPeers.length ? `; banned ${result.bannedPeers.join(', ')}` : ''})` : ''
+    process.stderr.write(summaryLine(result.status, result.seconds) + rejected + '\n')
     await reporter.flush()
     return result
   } catch (err) {

@@ -6,6 +6,7 @@ import { writeTargetTable } from '../disk/target-table.ts'
 import { DiskStore, type DiskStoreOptions } from '../storage/disk-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
+import { banBadPeers } from './bad-peers.ts'
 import { createSwarmClient } from './client.ts'
 import { scanAhead } from './resume.ts'
 import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
@@ -27,6 +28,8 @@ export interface CloneResult {
   status: CloneStatus
   seedEnd: SeedEnd
   badPieces: number
+  /** Addresses banned for sending data that failed verification. */
+  bannedPeers: string[]
   seconds: number
 }
 
@@ -64,6 +67,9 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
   torrent.on('warning', (err: Error) => {
     if (/failed verification/.test(err.message)) badPieces++
   })
+  const bannedPeers: string[] = []
+  const pieceReader = new DiskStore(meta.pieceLength, storeOpts)
+  banBadPeers(client, torrent, index => readPiece(pieceReader, index), address => bannedPeers.push(address))
 
   const snapshot = (): CloneStatus => {
     const downRate = state === 'cloning' ? torrent.downloadSpeed : 0
@@ -94,7 +100,7 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
       clearInterval(ticker)
       client.destroy(() => {
         if (err) return reject(toEzioError(err))
-        resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, seconds: (Date.now() - started) / 1000 })
+        resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, bannedPeers, seconds: (Date.now() - started) / 1000 })
       })
     }
     client.on('error', finish)
@@ -125,6 +131,10 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
         }, err => finish(new EzioError('writeFailed', `flushing the target failed (${(err as Error).message}): the clone is not complete; check the disk and clone again`)))
     })
   })
+}
+
+function readPiece (store: DiskStore, index: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => store.get(index, null, (err, buf) => err || !buf ? reject(err ?? new Error(`piece ${index} unreadable`)) : resolve(buf)))
 }
 
 function toEzioError (err: unknown): EzioError {
