@@ -63,6 +63,7 @@ declare module 'webtorrent' {
     skipVerify?: boolean
     bitfield?: Uint8Array
     deselect?: boolean
+    strategy?: 'rarest' | 'sequential'
     announce?: string[]
     private?: boolean
     path?: string

@@ -53,6 +53,9 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
     // the first request: scanAhead checks the target alongside the download.
     bitfield: new Uint8Array(Math.ceil(meta.pieces.length / 8)),
     deselect: true,
+    // webtorrent's default is sequential: machines that start together would
+    // all fetch the same pieces from the seeder and have nothing to trade.
+    strategy: 'rarest',
     // No DHT and no PEX, even for torrents that are not marked private.
     private: true
   })
@@ -94,10 +97,12 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
 
   return new Promise<CloneResult>((resolve, reject) => {
     let finished = false
+    let keepTimer: NodeJS.Timeout | undefined
     const finish = (err: unknown, seedEnd?: SeedEnd): void => {
       if (finished) return
       finished = true
       clearInterval(ticker)
+      clearInterval(keepTimer)
       client.destroy(() => {
         if (err) return reject(toEzioError(err))
         resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, bannedPeers, seconds: (Date.now() - started) / 1000 })
@@ -106,7 +111,12 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
     client.on('error', finish)
     torrent.on('error', finish)
     torrent.on('infoHash', () => {
-      for (const peer of opts.peers) torrent.addPeer(peer)
+      // webtorrent gives up on a peer after three reconnects (21 s); the
+      // seeder named by the config must survive a server restart, so it is
+      // added again whenever it is gone (a peer still known is ignored).
+      const keepPeers = (): void => { if (!torrent.destroyed) for (const peer of opts.peers) torrent.addPeer(peer) }
+      keepPeers()
+      keepTimer = setInterval(keepPeers, 5000)
     })
     torrent.on('ready', () => {
       const scanner = new DiskStore(meta.pieceLength, storeOpts)

@@ -16,7 +16,10 @@ export interface ResumeResult {
  */
 export async function scanAhead (torrent: Torrent, store: DiskStore, checker: PieceChecker, onReused: (bytes: number) => void): Promise<ResumeResult> {
   const count = torrent.pieces.length
-  const maxWindow = Math.max(16, Math.ceil(count / 64))
+  // Each window becomes one webtorrent selection, and pieces are picked
+  // rarest-first within a selection: few, large windows keep the room's
+  // machines on different pieces, so that they have something to trade.
+  const maxWindow = Math.max(16, Math.ceil(count / 8))
   let window = 4
   let reusedPieces = 0
   let reusedBytes = 0
