@@ -80,6 +80,8 @@ declare module 'webtorrent' {
     webSeeds?: boolean
     tracker?: boolean | Record<string, unknown>
     maxConns?: number
+    /** Protocol encryption: 0 off, 1 PE with plaintext fallback (default), 2 PE only. */
+    secure?: number
     seedOutgoingConnections?: boolean
     uploadLimit?: number
   }

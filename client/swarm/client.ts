@@ -30,6 +30,11 @@ export function createSwarmClient (opts: { port?: number, seeder?: boolean, uplo
     natUpnp: false,
     natPmp: false,
     webSeeds: false,
+    // Plain BitTorrent handshakes: webtorrent's default opens every outgoing
+    // connection with protocol encryption and does not fall back, so peers
+    // that refuse encryption (libtorrent as ezio upstream runs it) dropped
+    // each attempt. A private lab LAN gains nothing from the obfuscation.
+    secure: 0,
     maxConns: 100,
     // bytes/s; -1 is webtorrent's "no limit"
     uploadLimit: opts.uploadLimit ?? -1
