@@ -39,7 +39,11 @@ export async function describeDevice (path: string): Promise<DeviceInfo | undefi
   throw new Error(`${path} is neither a block device nor a regular file`)
 }
 
-export async function isWritable (path: string): Promise<boolean> {
+// access(W_OK) says yes to root even for a read-only block device (losetup
+// -r, a write-protected card), whose open for writing then succeeds too: the
+// kernel's read-only flag is what says no.
+export async function isWritable (path: string, info?: DeviceInfo): Promise<boolean> {
+  if (info?.devno && (await fs.readFile(`/sys/dev/block/${info.devno}/ro`, 'utf8').catch(() => '0')).trim() === '1') return false
   try {
     await fs.access(path, constants.W_OK)
     return true

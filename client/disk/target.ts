@@ -17,7 +17,7 @@ export async function checkTarget (path: string, needed: number): Promise<Device
     throw new EzioError('targetMissing', `target ${path}: ${(err as Error).message}`)
   })
   if (!info) throw new EzioError('targetMissing', `target ${path} does not exist: name the disk (e.g. /dev/sda) or create the image file first`)
-  if (!await isWritable(path)) throw new EzioError('targetMissing', `target ${path} is not writable: run as root or check its permissions`)
+  if (!await isWritable(path, info)) throw new EzioError('targetMissing', `target ${path} is not writable: run as root, check its permissions, or make it writable (blockdev --setrw, the disk's write-protect switch)`)
   const user = await inUseBy(info)
   if (user) throw new EzioError('targetMounted', `target ${path} is in use (${user}): unmount it first; ezio never writes to a mounted disk`)
   if (info.size < needed) {
