@@ -34,5 +34,13 @@ TESTS ?=
 test: deps build typecheck
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
 
+# Benchmarks print their figures beside their reference; not part of make test.
+# bench/clone-throughput: SIZE_MIB=1024 RUNS=3 PROFILE=1 (see the script).
+.PHONY: bench-clone
+bench-clone: deps build
+	bench/clone-throughput
+
+bench: bench-clone
+
 clean:
 	rm -rf dist .tap
