@@ -100,7 +100,8 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     publish(result.status)
     sink.end()
     const rejected = result.badPieces ? ` (${result.badPieces} corrupt pieces from peers rejected${result.bannedPeers.length ? `; banned ${result.bannedPeers.join(', ')}` : ''})` : ''
-    process.stderr.write(summaryLine(result.status, result.seconds) + rejected + '\n')
+    // The time and rate of the clone itself; the seeding after it is not cloning.
+    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + rejected + '\n')
     await reporter.flush()
     return result
   } catch (err) {

@@ -30,6 +30,9 @@ export interface CloneResult {
   badPieces: number
   /** Addresses banned for sending data that failed verification. */
   bannedPeers: string[]
+  /** From start to the whole image verified and flushed on the target. */
+  cloneSeconds: number
+  /** Cloning and seeding. */
   seconds: number
 }
 
@@ -97,6 +100,7 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
 
   return new Promise<CloneResult>((resolve, reject) => {
     let finished = false
+    let clonedAt: number | undefined
     let keepTimer: NodeJS.Timeout | undefined
     const finish = (err: unknown, seedEnd?: SeedEnd): void => {
       if (finished) return
@@ -105,7 +109,8 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
       clearInterval(keepTimer)
       client.destroy(() => {
         if (err) return reject(toEzioError(err))
-        resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, bannedPeers, seconds: (Date.now() - started) / 1000 })
+        const seconds = (Date.now() - started) / 1000
+        resolve({ status: snapshot(), seedEnd: seedEnd ?? 'immediate', badPieces, bannedPeers, cloneSeconds: clonedAt ? (clonedAt - started) / 1000 : seconds, seconds })
       })
     }
     client.on('error', finish)
@@ -131,6 +136,7 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
         // A whole disk's GPT is rebuilt for this target's size once every piece is on it.
         .then(() => writeTargetTable(meta.record, opts.disk))
         .then(() => {
+          clonedAt = Date.now()
           state = 'seeding'
           opts.onStatus?.(snapshot())
           return seedUntilDone(torrent, traffic, meta.length, opts.seed)
