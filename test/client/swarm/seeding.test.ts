@@ -67,6 +67,9 @@ t.test('the seeding ends when the tracker reports nobody still downloading, not 
   t.ok(after < 15, `it ends ${after.toFixed(1)} s after the last machine completed (--seed-idle 120)`)
   t.ok((Date.now() - seedingAt) / 1000 < 60, 'well before --seed-idle')
   t.equal(clone.last()?.state, 'done')
+  // The summary times the clone, not the clone and the 8 s of seeding after it.
+  const m = /^cloned .* in (\d+):(\d\d) \(/m.exec(clone.stderr())
+  t.ok(m && Number(m[1]) * 60 + Number(m[2]) < 8, `the summary gives the clone's own time (${m?.[0]})`)
   t.equal(await sha256(target), await sha256(image))
 })
 
