@@ -60,7 +60,7 @@ export async function makeUsedBlocksTorrent (source: string, opts: { trackers: s
 function summary (plan: UsedBlocksPlan): string {
   const { record } = plan
   const lines: string[] = []
-  const table = record.table === 'none' ? 'no partition table (one filesystem)' : `${record.table.toUpperCase()}, ${plan.partitions.length} partition${plan.partitions.length === 1 ? '' : 's'}`
+  const table = record.table === 'none' ? 'no partition table (a lone partition)' : `${record.table.toUpperCase()}, ${plan.partitions.length} partition${plan.partitions.length === 1 ? '' : 's'}`
   lines.push(`disk     ${record.diskSize} bytes (${mb(record.diskSize)} MB), ${table}`)
   for (const p of plan.partitions) {
     const used = p.runs.reduce((sum, r) => sum + r.length, 0)
@@ -70,7 +70,7 @@ function summary (plan: UsedBlocksPlan): string {
     lines.push(`outside  ${plan.diskRuns.reduce((sum, r) => sum + r.length, 0)} bytes of boot area and table${record.gpt ? ' (the GPT is rebuilt for each target)' : ''}`)
   }
   lines.push(`used     ${plan.usedBytes} bytes (${mb(plan.usedBytes)} MB)`)
-  lines.push(`payload  ${plan.payload} bytes (${mb(plan.payload)} MB) in ${plan.runs.length} runs`)
+  lines.push(`payload  ${plan.payload} bytes (${mb(plan.payload)} MB) in ${plan.runs.length} run${plan.runs.length === 1 ? '' : 's'}`)
   lines.push(`ratio    ${(100 * plan.payload / record.diskSize).toFixed(1)} % of the disk`)
   return lines.join('\n') + '\n'
 }

@@ -152,6 +152,7 @@ function protectiveMbrFor (mbr: Uint8Array, totalSectors: bigint): Buffer {
     if (out[at + 4] !== 0xee) continue
     const first = out.readUInt32LE(at + 8)
     const size = totalSectors - BigInt(first) > 0xffffffffn ? 0xffffffff : Number(totalSectors) - first
+    if (size === out.readUInt32LE(at + 12)) continue
     out.writeUInt32LE(size, at + 12)
     chs(first + size - 1).copy(out, at + 5)
   }
