@@ -57,6 +57,16 @@ export class DiskStore {
     this.read(index * this.chunkLength + offset, length).then(buf => done(null, buf), (err: Error) => done(err))
   }
 
+  /**
+   * Reads piece INDEX into SCRATCH (at least a piece long) and returns the
+   * part that holds it: for a reader that checks pieces one after the other,
+   * one buffer for all of them rather than a fresh piece-sized one each.
+   */
+  async readPiece (index: number, scratch: Buffer): Promise<Buffer> {
+    if (this.closed) throw new Error('the disk store is closed')
+    return this.read(index * this.chunkLength, this.chunkLengthOf(index), scratch)
+  }
+
   close (cb: Callback = () => {}): void {
     this.closed = true
     queueMicrotask(() => cb(null))
@@ -83,8 +93,8 @@ export class DiskStore {
     }
   }
 
-  private async read (start: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length)
+  private async read (start: number, length: number, scratch?: Buffer): Promise<Buffer> {
+    const buf = scratch ? scratch.subarray(0, length) : Buffer.allocUnsafe(length)
     for (const run of mapRange(this.extents, start, length)) {
       let got = 0
       while (got < run.length) {
