@@ -40,7 +40,12 @@ test: deps build typecheck
 bench-clone: deps build
 	bench/clone-throughput
 
-bench: bench-clone
+# bench/used-blocks: DISK_MIB=2048 FILL_PCT=10 RUNS=3 (needs root).
+.PHONY: bench-used-blocks
+bench-used-blocks: deps build
+	bench/used-blocks
+
+bench: bench-clone bench-used-blocks
 
 clean:
 	rm -rf dist .tap
