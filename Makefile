@@ -26,6 +26,24 @@ dist/ezio.cjs: node_modules/.package-lock.json $(SOURCES)
 dist/ezio: dist/ezio.cjs build/sea.sh
 	build/sea.sh $(NODE) dist/ezio.cjs dist/ezio
 
+# What lab machines PXE-boot (build/netboot.sh); KERNEL=vmlinuz
+# MODULES=.../lib/modules/VERSION builds it around a custom kernel instead.
+KERNEL ?=
+MODULES ?=
+NETBOOT_FILES := $(addprefix dist/netboot/,vmlinuz initrd.img undionly.kpxe snponly.efi pxelinux.cfg/default)
+NETBOOT_SOURCES := $(wildcard initramfs/* kernel/*.txt build/netboot.sh build/netboot/*.sh)
+
+netboot: $(NETBOOT_FILES)
+
+$(NETBOOT_FILES) &: dist/ezio $(NETBOOT_SOURCES) dist/cache/kernel-choice $(KERNEL)
+	build/netboot.sh dist/netboot dist/ezio dist/cache "$(KERNEL)" "$(MODULES)"
+
+# Rewritten only when KERNEL or MODULES change, so that a change rebuilds.
+dist/cache/kernel-choice: FORCE
+	@mkdir -p $(@D); echo 'KERNEL=$(KERNEL) MODULES=$(MODULES)' | cmp -s - $@ || echo 'KERNEL=$(KERNEL) MODULES=$(MODULES)' > $@
+
+FORCE:
+
 typecheck: node_modules/.package-lock.json
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 
