@@ -63,6 +63,13 @@ bench-clone: deps build
 bench-used-blocks: deps build
 	bench/used-blocks
 
+# bench/lab (needs root; hours at the defaults, resumes where it stopped):
+# N_LIST=1,2,4,8,16 RATE=15mbit SIZE_MIB=128 REPEATS=1 FRESH=1 (see the script).
+# Not part of make bench for its length.
+.PHONY: bench-lab
+bench-lab: deps build
+	bench/lab/run
+
 bench: bench-clone bench-used-blocks
 
 clean:

@@ -25,6 +25,8 @@ export interface RoomOutcome {
   /** Until the last machine had the whole image. */
   seconds: number | null
   seederUploaded: number
+  /** When the machines were started (ms since epoch). */
+  started: number
 }
 
 export interface RoomOptions {
@@ -83,7 +85,8 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
     return {
       machines: outcomes,
       seconds: times.every(s => s !== null) ? Math.max(...(times as number[])) : null,
-      seederUploaded: seeder.seeder?.uploaded ?? 0
+      seederUploaded: seeder.seeder?.uploaded ?? 0,
+      started
     }
   } finally {
     serve.kill('SIGTERM')
