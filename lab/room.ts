@@ -35,6 +35,8 @@ export interface RoomOptions {
   seedRatio?: number
   seedIdle?: number
   timeoutSeconds?: number
+  /** The executable to run (default dist/ezio), e.g. a copy that a rebuild cannot replace mid-run. */
+  ezio?: string
   log?: (line: string) => void
 }
 
@@ -47,7 +49,8 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
   const log = opts.log ?? (() => {})
   const image = await fs.stat(opts.image)
   const state = path.join(opts.dir, 'serve-state')
-  const serve = net.exec(server, ezioBin, ['serve', opts.image, '--port', '8080', '--bt-port', '6881', '--state', state,
+  const ezio = opts.ezio ?? ezioBin
+  const serve = net.exec(server, ezio, ['serve', opts.image, '--port', '8080', '--bt-port', '6881', '--state', state,
     '--seed-ratio', String(opts.seedRatio ?? 3), '--seed-idle', String(opts.seedIdle ?? 30)], { all: true, buffer: true })
   const url = `http://${server.ip}:8080`
   try {
@@ -62,7 +65,7 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
       return file
     }))
     const started = Date.now()
-    const boots: ResultPromise[] = machines.map((m, i) => net.exec(m, ezioBin, ['boot', url, '--target', targets[i]!, '--id', m.name, '--countdown', '0'], { all: true, buffer: true, timeout: (opts.timeoutSeconds ?? 1800) * 1000 }))
+    const boots: ResultPromise[] = machines.map((m, i) => net.exec(m, ezio, ['boot', url, '--target', targets[i]!, '--id', m.name, '--countdown', '0'], { all: true, buffer: true, timeout: (opts.timeoutSeconds ?? 1800) * 1000 }))
     const results = await Promise.all(boots)
     const listed = JSON.parse(await get(net, server, `${url}/api/machines`) ?? '[]') as Machine[]
     const seeder = JSON.parse(await get(net, server, `${url}/api/room`) ?? '{}') as { seeder?: { uploaded: number } }

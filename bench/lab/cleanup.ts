@@ -32,8 +32,16 @@ export function cleanupAll (): Promise<void> {
   return cleaning
 }
 
-/** Ctrl-C, kill or a hang-up leave nothing behind: namespaces, processes in them, files. */
+/** Ctrl-C, kill, a hang-up or a crash leave nothing behind: namespaces, processes in them, files. */
 export function cleanUpOnSignals (): void {
+  // A closed pipe (bench/lab/run | head) must not end the run without cleaning up.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {})
+  for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+    process.on(event, (err: unknown) => {
+      process.stderr.write(`bench/lab crashed: ${(err as Error)?.stack ?? String(err)}\n`)
+      void cleanupAll().then(() => process.exit(1))
+    })
+  }
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     // A second Ctrl-C must not cut the cleanup short.
     process.on(signal, () => {

@@ -65,12 +65,16 @@ async function main (): Promise<number> {
   if (todo.length) {
     const work = trackDir(await fs.mkdtemp(path.join(os.tmpdir(), 'ezio-bench-lab-')))
     const image = await randomImage(path.join(work, 'image.raw'), o.sizeBytes)
+    // Others may rebuild dist/ezio during a run of hours: every measurement runs this copy.
+    const ezio = path.join(work, 'ezio')
+    await fs.copyFile(ezioBin, ezio)
+    await fs.chmod(ezio, 0o755)
     let i = 0
     for (const key of todo) {
       if (key.method !== 'bound') i++
       const what = `${key.method}, ${key.case === 'even' ? 'even links' : 'one slow link'}, N=${key.n}${o.repeats > 1 ? `, repeat ${key.repeat}` : ''}`
       const t0 = Date.now()
-      const { row, machines } = await measure(key, o, image, work, line => process.stderr.write(`  ${line}\n`))
+      const { row, machines } = await measure(key, o, { image, ezio }, work, line => process.stderr.write(`  ${line}\n`))
       await store.add(row, machines)
       if (key.method === 'bound') continue
       const times = key.case === 'slow' ? `last fast ${row.lastFastS?.toFixed(1) ?? '-'} s, slow ${row.slowS?.toFixed(1) ?? '-'} s` : `last ${row.lastS?.toFixed(1) ?? '-'} s (${row.lastS ? (row.lastS / bound).toFixed(2) : '-'} x S/B)`

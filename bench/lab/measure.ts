@@ -37,7 +37,7 @@ export function boundRow (key: RowKey, o: BenchOptions): Row {
  * the bench's rate (the last one slower in the slow case), the method run,
  * every copy checked, the host's CPU sampled throughout.
  */
-export async function measure (key: RowKey, o: BenchOptions, image: string, work: string, log: (line: string) => void): Promise<{ row: Row, machines: MachineRow[] }> {
+export async function measure (key: RowKey, o: BenchOptions, files: { image: string, ezio: string }, work: string, log: (line: string) => void): Promise<{ row: Row, machines: MachineRow[] }> {
   if (key.method === 'bound') return { row: boundRow(key, o), machines: [] }
   const cpuBefore = await cpuBusyOver(3)
   const dir = await fs.mkdtemp(path.join(work, `${key.method}-${key.case}-${key.n}-`))
@@ -56,7 +56,7 @@ export async function measure (key: RowKey, o: BenchOptions, image: string, work
     }
     await cpu.start()
     ownCpu = -await childrenCpuSeconds()
-    const opts = { image, dir, timeoutSeconds, log }
+    const opts = { image: files.image, ezio: files.ezio, dir, timeoutSeconds, log }
     if (key.method === 'ezio') outcome = await runRoom(net, server, machines, opts)
     else if (key.method === 'unicast') outcome = await runUnicast(net, server, machines, opts)
     else outcome = await runMulticast(net, server, machines, opts)

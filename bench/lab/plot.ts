@@ -40,12 +40,14 @@ export function renderPlot (rows: Row[], o: BenchOptions): string {
     panels.push(panel(`One machine on a link ${o.slowFactor}x slower`, slowCounts, series))
   }
   const width = W * panels.length
-  const title = `Time until done against N machines: ${(o.sizeBytes / 1024 / 1024).toFixed(0)} MiB image, links ${mbitText(o.rateBps)} (log scales)`
+  const title = `ezio, unicast, multicast: time until done against N machines`
+  const subtitle = `${(o.sizeBytes / 1024 / 1024).toFixed(0)} MiB image, links ${mbitText(o.rateBps)}, log scales`
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 30}" viewBox="0 0 ${width} ${H + 30}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 44}" viewBox="0 0 ${width} ${H + 44}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="15">${esc(title)}</text>`,
-    ...panels.map((p, i) => `<g transform="translate(${i * W},30)">${p}</g>`),
+    `<text x="${width / 2}" y="37" text-anchor="middle" font-size="12" fill="#444">${esc(subtitle)}</text>`,
+    ...panels.map((p, i) => `<g transform="translate(${i * W},44)">${p}</g>`),
     '</svg>'
   ].join('\n') + '\n'
 }
@@ -89,11 +91,11 @@ function panel (title: string, counts: number[], series: Series[]): string {
   return out.join('\n')
 }
 
-/** 1-2-5 steps between LO and HI. */
+/** 1-2-3-5 steps between LO and HI. */
 function ticks (lo: number, hi: number): number[] {
   const out: number[] = []
   for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
-    for (const m of [1, 2, 5]) {
+    for (const m of [1, 2, 3, 5]) {
       const t = m * 10 ** e
       if (t >= lo && t <= hi) out.push(Number(t.toPrecision(3)))
     }
