@@ -11,11 +11,15 @@ export interface Served extends Running {
   json: <T>(path: string) => Promise<T>
 }
 
-/** `ezio serve IMAGE ARGS` on free ports, once it has printed its dashboard line. */
-export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], ports?: { port: number, btPort: number }): Promise<Served> {
-  const port = ports?.port ?? await freePort()
-  const btPort = ports?.btPort ?? await freePort()
-  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, '--advertise', `127.0.0.1:${port}`, ...args])
+/**
+ * `ezio serve IMAGE ARGS` on free ports, once it has printed its dashboard
+ * line. advertise: false leaves addresses to the Host header (VM guests).
+ */
+export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], opts: { port?: number, btPort?: number, advertise?: false } = {}): Promise<Served> {
+  const port = opts.port ?? await freePort()
+  const btPort = opts.btPort ?? await freePort()
+  const advertise = opts.advertise === false ? [] : ['--advertise', `127.0.0.1:${port}`]
+  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, ...advertise, ...args])
   let out = ''
   run.proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   let ended = false
