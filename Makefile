@@ -49,7 +49,7 @@ typecheck: node_modules/.package-lock.json
 
 # TESTS= narrows the run, e.g. make test TESTS=test/client
 TESTS ?=
-test: deps build typecheck
+test: deps build typecheck netboot
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
 
 # Benchmarks print their figures beside their reference; not part of make test.

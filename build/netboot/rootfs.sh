@@ -19,8 +19,9 @@ cp "$busybox" bin/busybox
 for applet in $("$busybox" --list-full); do
   [ -e "$applet" ] && continue
   case $applet in
-    */*/*) target=../../bin/busybox ;;
     bin/busybox) continue ;;
+    bin/*) target=busybox ;;
+    */*/*) target=../../bin/busybox ;;
     */*) target=../bin/busybox ;;
   esac
   ln -s "$target" "$applet"

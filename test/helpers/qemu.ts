@@ -112,7 +112,7 @@ function netArgs (opts: GuestOptions): string[] {
   const netdev = ['user', 'id=n0', 'restrict=on', ...tftp, ...forwards].join(',')
   const model = opts.nic === 'e1000' ? 'e1000' : 'virtio-net-pci'
   // No option ROM: direct boot needs none, and UEFI PXE is then OVMF's own.
-  const device = `${model},netdev=n0,romfile=${opts.mac ? `,mac=${opts.mac}` : ''}`
+  const device = `${model},netdev=n0,romfile=${opts.mac ? `,mac=${opts.mac}` : ''}${opts.uefiPxe ? ',bootindex=1' : ''}`
   return ['-netdev', netdev, '-device', device]
 }
 

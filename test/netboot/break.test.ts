@@ -1,0 +1,19 @@
+import t from 'tap'
+import { checkCloned, room } from './scenario.ts'
+
+t.setTimeout(900_000)
+
+t.test('ezio.break=fetch: a shell before the fetch stage; leaving it goes on to clone', async t => {
+  const r = await room(t)
+  const srv = await r.serve()
+  const mac = '52:54:00:e2:10:08'
+  const guest = await r.boot({ mac, append: `ezio.server=${r.server()} ezio.countdown=0 ezio.break=fetch` })
+  await guest.waitFor(/ezio: ezio\.break=fetch: a shell before the fetch stage/, 300_000)
+  await guest.waitFor(/ezio# /, 60_000)
+  t.match(guest.console(), /ezio: eth0 \(52:54:00:e2:10:08\): 10\.0\.2\.\d+/, 'the stages before it ran: the network is up')
+  guest.type('test -e /run/ezio.json && echo config-$((1 + 1)) || echo no-config-$((1 + 1))\n')
+  await guest.waitFor(/no-config-2/, 60_000)
+  t.pass('the shell runs before anything was fetched')
+  guest.type('exit\n')
+  await checkCloned(t, r, guest, srv, mac)
+})

@@ -1,0 +1,81 @@
+import { execa } from 'execa'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { sha256 } from '../helpers/files.ts'
+import { executable, root } from '../helpers/paths.ts'
+import { netbootDir, netbootFiles } from '../helpers/qemu.ts'
+
+t.setTimeout(1_200_000)
+
+const initrd = path.join(netbootDir, 'initrd.img')
+
+async function initrdList (): Promise<string[]> {
+  const { stdout } = await execa('sh', ['-c', `zstd -dc '${initrd}' | cpio -itv --quiet`], { maxBuffer: 64 * 1024 * 1024 })
+  return stdout.split('\n')
+}
+
+async function initrdFile (name: string): Promise<Buffer> {
+  const { stdout } = await execa('sh', ['-c', `zstd -dc '${initrd}' | cpio -i --quiet --to-stdout '${name}'`], { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 })
+  return Buffer.from(stdout)
+}
+
+// cpio -tv: mode, links, owner, group, size (major, minor for devices), month, day, year, name[ -> target]
+const names = (list: string[]): Set<string> => new Set(list.map(l => l.split(/\s+/).slice(/^[bc]/.test(l) ? 9 : 8).join(' ').replace(/ -> .*$/, '')))
+
+t.test('a second make netboot with nothing changed does nothing', async t => {
+  await netbootFiles()
+  await execa('make', ['netboot'], { cwd: root })
+  const before = (await fs.stat(initrd)).mtimeMs
+  const again = await execa('make', ['netboot'], { cwd: root, all: true })
+  t.notMatch(again.all, /build\/netboot\.sh/, 'make did not run the netboot build')
+  t.equal((await fs.stat(initrd)).mtimeMs, before, 'initrd.img was not rewritten')
+})
+
+t.test('the initrd holds busybox, init, the ezio executable and exactly the libraries ldd names', async t => {
+  const list = await initrdList()
+  const files = names(list)
+  for (const f of ['init', 'init_functions', 'etc/udhcpc.script', 'bin/busybox', 'usr/bin/ezio', 'dev/console']) t.ok(files.has(f), `has /${f}`)
+  t.ok(list.some(l => / sbin\/udhcpc -> \.\.\/bin\/busybox$/.test(l)), 'applet links are relative (/sbin/udhcpc -> ../bin/busybox)')
+  t.ok(list.some(l => /^-rwxr-xr-x .* init$/.test(l)), '/init is executable')
+  t.equal(await sha256Of(await initrdFile('usr/bin/ezio')), await sha256(executable), '/usr/bin/ezio is dist/ezio')
+  const { stdout } = await execa('ldd', [executable])
+  const libs = stdout.split('\n').map(l => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s*(\/\S+)/.exec(l)?.[1]).filter((l): l is string => !!l)
+  t.ok(libs.length >= 5, `ldd names ${libs.length} libraries`)
+  for (const lib of libs) t.ok(files.has(lib.slice(1)), `has ${lib}, at the path ldd names`)
+  const libsInInitrd = [...files].filter(f => /\.so(\.\d+)*$/.test(f))
+  t.equal(libsInInitrd.length, libs.length, 'and no other shared library')
+})
+
+t.test('the initrd holds the NIC and disk modules and the index coldplug needs', async t => {
+  const files = [...names(await initrdList())]
+  const modules = new Set(files.filter(f => f.endsWith('.ko')).map(f => path.basename(f, '.ko').replace(/-/g, '_')))
+  for (const m of ['virtio_net', 'virtio_pci', 'e1000', 'e1000e', 'igb', 'igc', 'r8169', 'tg3', 'bnx2', 'ixgbe',
+    'ahci', 'ata_piix', 'nvme', 'sd_mod', 'virtio_blk', 'virtio_scsi', 'mmc_block', 'sdhci_pci', 'xhci_pci', 'usbhid']) {
+    t.ok(modules.has(m), `has ${m}.ko`)
+  }
+  t.ok(modules.has('libata') && modules.has('nvme_core') && modules.has('realtek'), 'with their dependencies and soft dependencies (libata, nvme_core, realtek for r8169)')
+  const alias = files.find(f => /^lib\/modules\/[^/]+\/modules\.alias$/.test(f))
+  t.ok(alias, 'depmod indexed them')
+  const aliases = (await initrdFile(alias!)).toString()
+  t.match(aliases, /^alias pci:v00008086d0000100Esv\*sd\*bc\*sc\*i\* e1000$/m, 'QEMU\'s e1000 (8086:100e) maps to e1000')
+  t.match(aliases, /^alias pci:v\*d\*sv\*sd\*bc01sc08i02\* nvme$/m, 'any NVMe controller maps to nvme')
+})
+
+t.test('the PXE files: Debian\'s iPXE, pxelinux.cfg/default, a bzImage kernel', async t => {
+  for (const f of ['undionly.kpxe', 'snponly.efi']) t.equal(await sha256(path.join(netbootDir, f)), await sha256(`/usr/lib/ipxe/${f}`), `${f} is Debian's`)
+  const cfg = await fs.readFile(path.join(netbootDir, 'pxelinux.cfg/default'), 'utf8')
+  t.match(cfg, /^\s*KERNEL vmlinuz$/m)
+  t.match(cfg, /^\s*INITRD initrd\.img$/m)
+  t.match(cfg, /^\s*IPAPPEND 2$/m, 'pxelinux passes BOOTIF=')
+  const header = Buffer.alloc(4)
+  const fh = await fs.open(path.join(netbootDir, 'vmlinuz'))
+  await fh.read(header, 0, 4, 0x202)
+  await fh.close()
+  t.equal(header.toString(), 'HdrS', 'vmlinuz is a bzImage')
+})
+
+async function sha256Of (buf: Buffer): Promise<string> {
+  const { createHash } = await import('node:crypto')
+  return createHash('sha256').update(buf).digest('hex')
+}
