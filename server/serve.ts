@@ -11,6 +11,7 @@ import { seedImage } from '../client/swarm/seed.ts'
 import { primaryAddress } from './addresses.ts'
 import { handler, type App } from './http.ts'
 import { Machines } from './machines.ts'
+import { startProxyDhcp } from './pxe.ts'
 import { loadTokens } from './tokens.ts'
 import { imageTorrent } from './torrent-cache.ts'
 import { roomTracker } from './tracker.ts'
@@ -18,7 +19,7 @@ import { roomTracker } from './tracker.ts'
 export const serveHelp = `Usage: ezio serve IMAGE [--name NAME] [--port 8080] [--bt-port 6881]
          [--advertise ADDR] [--target auto|DEVICE] [--after reboot|poweroff|shell]
          [--seed-ratio R] [--seed-idle S] [--allow MAC,...] [--netboot DIR] [--state DIR]
-         [--upload-limit MB/s]
+         [--upload-limit MB/s] [--pxe IFACE] [--countdown S]
 
 Everything a lab deployment needs, in one process: makes the private torrent
 of IMAGE (once; reused while the image is unchanged), runs the tracker, seeds
@@ -32,7 +33,12 @@ machines, and a live dashboard at http://ADDR:PORT/.
 --netboot where vmlinuz and initrd.img are (default dist/netboot)
 --state   where the torrent, tokens and machine list are kept across restarts
 --upload-limit  cap the seeder's upload (MB/s), e.g. to spare the server's
-          uplink; the machines then serve each other the rest`
+          uplink; the machines then serve each other the rest
+--pxe     run dnsmasq as a proxy DHCP server on IFACE: the lab's DHCP server
+          keeps handing out addresses, dnsmasq adds the boot information
+          (iPXE over TFTP, then boot.ipxe over HTTP from this server)
+--countdown  seconds each machine shows which disk it will erase before it
+          starts (any key aborts); default 10, 0 for unattended rooms`
 
 export async function serveCommand (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('serve', argv, {
@@ -47,7 +53,9 @@ export async function serveCommand (argv: string[]): Promise<number> {
     allow: { type: 'string', multiple: true },
     netboot: { type: 'string' },
     state: { type: 'string' },
-    'upload-limit': { type: 'string' }
+    'upload-limit': { type: 'string' },
+    pxe: { type: 'string' },
+    countdown: { type: 'string' }
   })
   if (values.help) { process.stdout.write(serveHelp + '\n'); return 0 }
   const [image] = positionals('serve', pos, ['IMAGE'])
@@ -91,6 +99,7 @@ export async function serveCommand (argv: string[]): Promise<number> {
     operatorToken: tokens.operator,
     allow: new Set((values.allow ?? []).flatMap(a => a.split(',')).map(m => m.trim().toLowerCase()).filter(Boolean)),
     paused: false,
+    bootArgs: values.countdown === undefined ? '' : `ezio.countdown=${numberOption('serve', 'countdown', values.countdown, 10, { integer: true, min: 0 })}`,
     seederStats: () => ({ uploaded: seeder.traffic.uploaded, upRate: seeder.torrent.uploadSpeed, peers: seeder.torrent.numPeers })
   }
   const server = http.createServer(handler(app))
@@ -104,7 +113,8 @@ export async function serveCommand (argv: string[]): Promise<number> {
   for (const f of ['vmlinuz', 'initrd.img']) {
     await fs.access(path.join(netbootDir, f)).catch(() => log(`${netbootDir}/${f} is missing: /boot/${f} will answer 404 until you run make netboot (or pass --netboot DIR)`))
   }
-  const base = `http://${values.advertise ?? `${primaryAddress()}:${port}`}`
+  const pxe = values.pxe ? startProxyDhcp(values.pxe, port, netbootDir, log) : undefined
+  const base = `http://${values.advertise ?? `${pxe?.address ?? primaryAddress()}:${port}`}`
   process.stdout.write(`ezio serve: ${name} (${(meta.length / 1e6).toFixed(0)} MB) — dashboard ${base}/?token=${tokens.operator} — PXE kernel command line: ezio.server=${base}\n`)
 
   await new Promise<void>(resolve => {
@@ -114,7 +124,7 @@ export async function serveCommand (argv: string[]): Promise<number> {
   log('stopping')
   server.closeAllConnections()
   server.close()
-  await Promise.all([tracker.close(), seeder.stop(), machines.flush()])
+  await Promise.all([tracker.close(), seeder.stop(), machines.flush(), pxe?.stop()])
   await imageHandle.handle.close()
   return 0
 }

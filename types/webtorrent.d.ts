@@ -47,6 +47,7 @@ declare module 'webtorrent' {
     downloadSpeed: number
     uploadSpeed: number
     discovery: { tracker: TrackerClient | null } | null
+    strategy: 'rarest' | 'sequential'
     addPeer(peer: string): boolean
     select(start: number, end: number, priority?: number | boolean): void
     deselect(start: number, end: number): void

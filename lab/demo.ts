@@ -1,0 +1,123 @@
+// make demo: a lab in a box. A sample disk image, `ezio serve --pxe` beside a
+// plain DHCP server standing in for the lab's, and QEMU guests that PXE-boot
+// through dnsmasq and iPXE, clone the image from the server and from each
+// other, and power off. Exits 0 only when every guest's disk matches.
+import { execa, type ResultPromise } from 'execa'
+import { createWriteStream, promises as fs } from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Machine } from '../server/machines.ts'
+import { kvmUsable, startGuest, type Guest } from './guest.ts'
+import { Network } from './netns.ts'
+import { ezioBin, get, root, sha256, until } from './room.ts'
+import { makeSampleDisk } from './sample-disk.ts'
+
+const { values } = parseArgs({
+  options: {
+    guests: { type: 'string', default: process.env.EZIO_DEMO_GUESTS ?? '4' },
+    size: { type: 'string', default: process.env.EZIO_DEMO_SIZE_MIB ?? '256' },
+    memory: { type: 'string', default: '768' },
+    port: { type: 'string', default: '8080' },
+    dir: { type: 'string', default: path.join(root, 'dist/demo') },
+    timeout: { type: 'string', default: '1800' },
+    netboot: { type: 'string', default: path.join(root, 'dist/netboot') }
+  }
+})
+const guests = Number(values.guests)
+const sizeMiB = Number(values.size)
+const dir = path.resolve(values.dir)
+const netboot = path.resolve(values.netboot)
+const say = (line: string): void => { process.stdout.write(`demo: ${line}\n`) }
+
+async function main (): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('demo: make demo needs root (network namespaces, tap devices, dnsmasq on port 67): run sudo make demo\n')
+    return 2
+  }
+  for (const f of ['vmlinuz', 'initrd.img']) await fs.access(path.join(netboot, f)).catch(() => { throw new Error(`${netboot}/${f} is missing: run make netboot`) })
+  await fs.mkdir(dir, { recursive: true })
+  const image = path.join(dir, 'lab-disk.img')
+  say(`making a sample lab disk: ${sizeMiB} MiB, GPT, one ext4 partition with files`)
+  await makeSampleDisk(image, sizeMiB, dir)
+  const kvm = await kvmUsable()
+  if (!kvm) say('no KVM (EZIO_LAB_KVM=1 tries it): the guests run under software emulation, which is slower')
+
+  const net = await Network.create()
+  const procs: ResultPromise[] = []
+  const cleanup = async (): Promise<void> => {
+    for (const p of procs) p.kill('SIGKILL')
+    await net.destroy()
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().then(() => process.exit(130)) })
+  try {
+    // The lab's own DHCP server: addresses only, no boot information.
+    const lab = await net.addHost('dhcp', 254)
+    await net.exec(lab, 'ip', ['addr', 'add', 'fd99::fe/64', 'dev', 'eth0', 'nodad'])
+    const labDhcp = net.exec(lab, 'dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--pid-file=', '--log-facility=-', '--port=0',
+      '--interface=eth0', '--bind-interfaces', '--dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h', '--dhcp-authoritative',
+      `--dhcp-leasefile=${dir}/leases`, '--enable-ra', '--dhcp-range=fd99::,ra-only,64'], { all: true, buffer: true })
+    procs.push(labDhcp)
+    logTo(labDhcp, path.join(dir, 'lab-dhcp.log'))
+    const srv = await net.addHost('srv', 1)
+    const serve = net.exec(srv, ezioBin, ['serve', image, '--name', 'lab-disk', '--pxe', 'eth0', '--netboot', netboot,
+      '--state', path.join(dir, 'serve-state'), '--countdown', '0', '--seed-idle', '20'], { all: true, buffer: true })
+    procs.push(serve)
+    logTo(serve, path.join(dir, 'serve.log'))
+    let out = ''
+    serve.stdout?.on('data', (c: Buffer) => { out += c.toString() })
+    await until(async () => /dashboard/.test(out), 600, 'ezio serve to start')
+    const token = /\?token=([0-9a-f]+)/.exec(out)?.[1] ?? ''
+    // The operator's view from this machine: loopback PORT -> the server in its namespace.
+    const port = values.port
+    procs.push(execa('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec ${srv.ns} socat STDIO TCP\\:${srv.ip}\\:8080`], { reject: false }))
+    say(`dashboard: http://127.0.0.1:${port}/?token=${token}`)
+    say(`booting ${guests} PXE guests (${kvm ? 'KVM' : 'software emulation'}), each with a blank ${sizeMiB} MiB disk`)
+
+    const started: Guest[] = []
+    for (let i = 1; i <= guests; i++) {
+      const disk = path.join(dir, `guest-${i}.disk`)
+      await fs.rm(disk, { force: true })
+      await execa('truncate', ['-s', `${sizeMiB}M`, disk])
+      const g = await startGuest(net, i, { disk, log: path.join(dir, `guest-${i}.log`), memoryMiB: Number(values.memory), kvm, timeoutSeconds: Number(values.timeout) })
+      procs.push(g.qemu)
+      started.push(g)
+    }
+    const ends = await Promise.all(started.map(async g => { const r = await g.qemu; return { g, r, seconds: (Date.now() - g.started) / 1000 } }))
+    const machines = JSON.parse(await get(net, srv, `http://${srv.ip}:8080/api/machines`) ?? '[]') as Machine[]
+    const want = await sha256(image)
+    let allGood = true
+    const rows = [['machine', 'MAC', 'time', 'from seeder', 'from peers', 'verified']]
+    for (const { g, r, seconds } of ends) {
+      const m = machines.find(x => x.id.toLowerCase() === g.mac)
+      const verified = r.exitCode === 0 && m?.state === 'done' && await sha256(g.disk) === want
+      if (!verified) allGood = false
+      rows.push([g.name, g.mac, `${seconds.toFixed(0)} s`, mb(m?.fromSeeder), mb(m?.fromPeers), verified ? 'yes' : `NO (${m?.state ?? 'never reported'}${m?.error ? `: ${m.error}` : ''}; see ${g.log})`])
+    }
+    process.stdout.write('\n' + table(rows) + '\n')
+    say(allGood ? `every guest's disk matches the image (${guests} machines)` : `some guests did not clone the image: see their console logs, ${dir}/serve.log and ${dir}/lab-dhcp.log`)
+    return allGood ? 0 : 1
+  } finally {
+    await cleanup()
+  }
+}
+
+/** Keeps what a background process says, for the operator to read after a failure. */
+function logTo (proc: ResultPromise, file: string): void {
+  const out = createWriteStream(file)
+  proc.stdout?.on('data', (c: Buffer) => out.write(c))
+  proc.stderr?.on('data', (c: Buffer) => out.write(c))
+}
+
+function mb (bytes: number | undefined): string {
+  return bytes === undefined ? '-' : `${(bytes / 1e6).toFixed(1)} MB`
+}
+
+function table (rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map(r => (r[i] ?? '').length)))
+  return rows.map(r => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
+main().then(code => process.exit(code), (err: unknown) => {
+  process.stderr.write(`demo: ${(err as Error).message}\n`)
+  process.exit(1)
+})

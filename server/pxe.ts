@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import os from 'node:os'
+import { EzioError } from '../client/errors.ts'
+
+export interface ProxyDhcp {
+  /** The address machines reach this server at on IFACE. */
+  address: string
+  stop: () => Promise<void>
+}
+
+/**
+ * dnsmasq in proxy-DHCP mode on IFACE: the lab's own DHCP server keeps
+ * handing out addresses; dnsmasq only adds the boot information. PXE ROMs get
+ * iPXE over TFTP (undionly.kpxe for BIOS, snponly.efi for UEFI); iPXE, which
+ * says so with option 175, gets boot.ipxe over HTTP from this server.
+ * Supervised: restarted if it dies, stopped with the server.
+ */
+export function startProxyDhcp (iface: string, httpPort: number, tftpRoot: string, log: (line: string) => void): ProxyDhcp {
+  const addr = (os.networkInterfaces()[iface] ?? []).find(a => a.family === 'IPv4')
+  if (!addr || !addr.cidr) throw new EzioError('usage', `ezio serve --pxe ${iface}: that interface has no IPv4 address; name the interface of the lab network (ip -br addr)`)
+  const network = networkOf(addr.address, Number(addr.cidr.split('/')[1]))
+  const args = [
+    '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--pid-file=',
+    '--port=0', `--interface=${iface}`, '--bind-interfaces', '--log-dhcp',
+    `--dhcp-range=${network},proxy`,
+    '--dhcp-match=set:ipxe,175',
+    '--pxe-prompt=ezio,0',
+    '--pxe-service=tag:!ipxe,x86PC,ezio,undionly.kpxe',
+    '--pxe-service=tag:!ipxe,x86-64_EFI,ezio,snponly.efi',
+    '--pxe-service=tag:!ipxe,BC_EFI,ezio,snponly.efi',
+    `--dhcp-boot=tag:ipxe,http://${addr.address}:${httpPort}/boot/boot.ipxe`,
+    '--enable-tftp', `--tftp-root=${tftpRoot}`
+  ]
+  let child: ChildProcess | undefined
+  let stopping = false
+  let restarts = 0
+  const start = (): void => {
+    child = spawn('dnsmasq', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) log(`dnsmasq: ${line}`)
+    })
+    child.on('error', err => log(`cannot run dnsmasq (${err.message}): install Debian's dnsmasq-base`))
+    child.on('exit', code => {
+      if (stopping) return
+      log(`dnsmasq exited (${code}); ${restarts < 5 ? 'restarting' : 'giving up: PXE is off, check the messages above'}`)
+      if (restarts++ < 5) setTimeout(start, 2000)
+    })
+  }
+  start()
+  log(`proxy DHCP on ${iface} (${network}/${addr.cidr.split('/')[1]}): PXE machines boot from ${addr.address}`)
+  return {
+    address: addr.address,
+    stop: () => new Promise(resolve => {
+      stopping = true
+      if (!child || child.exitCode !== null) return resolve()
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
+  }
+}
+
+function networkOf (ip: string, prefix: number): string {
+  const n = ip.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0)
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0
+  const net = (n & mask) >>> 0
+  return [24, 16, 8, 0].map(s => (net >>> s) & 255).join('.')
+}
