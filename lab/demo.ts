@@ -4,6 +4,7 @@
 // other, and power off. Exits 0 only when every guest's disk matches.
 import { execa, type ResultPromise } from 'execa'
 import { createWriteStream, promises as fs } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Machine } from '../server/machines.ts'
@@ -68,7 +69,7 @@ async function main (): Promise<number> {
     await until(async () => /dashboard/.test(out), 600, 'ezio serve to start')
     const token = /\?token=([0-9a-f]+)/.exec(out)?.[1] ?? ''
     // The operator's view from this machine: loopback PORT -> the server in its namespace.
-    const port = values.port
+    const port = await freeOr(Number(values.port))
     procs.push(execa('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec ${srv.ns} socat STDIO TCP\\:${srv.ip}\\:8080`], { reject: false }))
     say(`dashboard: http://127.0.0.1:${port}/?token=${token}`)
     say(`booting ${guests} PXE guests (${kvm ? 'KVM' : 'software emulation'}), each with a blank ${sizeMiB} MiB disk`)
@@ -99,6 +100,19 @@ async function main (): Promise<number> {
   } finally {
     await cleanup()
   }
+}
+
+/** PORT when it is free on loopback, else any free port: the demo must not fail on a busy 8080. */
+function freeOr (port: number): Promise<number> {
+  const tryListen = (p: number): Promise<number> => new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(p, '127.0.0.1', () => {
+      const got = (srv.address() as AddressInfo).port
+      srv.close(() => resolve(got))
+    })
+  })
+  return tryListen(port).catch(() => tryListen(0))
 }
 
 /** Keeps what a background process says, for the operator to read after a failure. */
