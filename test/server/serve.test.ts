@@ -47,7 +47,7 @@ t.test('the config, the torrent and boot.ipxe carry the address the machine used
   const port = await freePort()
   const btPort = await freePort()
   // No --advertise here: addresses come from the Host header.
-  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', path.join(dir, 'state')])
+  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', path.join(dir, 'state'), '--netboot', path.join(dir, 'no-netboot')])
   const base = `http://127.0.0.1:${port}`
   await waitFor('the server', async () => (await fetch(base + '/ezio.json').catch(() => undefined))?.ok || undefined, 60_000)
   // fetch() sets Host itself: node:http sends the one a remote machine would.
