@@ -2,11 +2,10 @@ import path from 'node:path'
 import { EzioError } from '../errors.ts'
 import { inUseBy } from '../disk/mounts.ts'
 import { openImage } from '../disk/target.ts'
-import { bar, mb, percent } from '../progress/format.ts'
-import { createTorrent } from '../torrent/create.ts'
+import { mb } from '../progress/format.ts'
 import { encodeLayoutRecord, LAYOUT_KEY } from '../torrent/layout-record.ts'
-import { checkPieceSize, choosePieceSize } from '../torrent/piece-size.ts'
 import { planUsedBlocks, type UsedBlocksPlan } from '../used-blocks/plan.ts'
+import { hashTorrent } from './hash-torrent.ts'
 
 export interface UsedBlocksTorrent {
   file: Uint8Array
@@ -27,30 +26,16 @@ export async function makeUsedBlocksTorrent (source: string, opts: { trackers: s
     const plan = await planUsedBlocks(source, image.handle, image.info, name)
     process.stderr.write(summary(plan))
     if (plan.payload === 0) throw new EzioError('badImage', `${source} holds no used block at all: there is nothing to clone`)
-    let pieceLength: number
-    try {
-      pieceLength = checkPieceSize(opts.pieceSize ?? choosePieceSize(plan.payload))
-    } catch (err) {
-      throw new EzioError('usage', `ezio create: --piece-size: ${(err as Error).message}`)
-    }
-    const tty = opts.progress && process.stderr.isTTY
-    let lastDraw = 0
-    const file = await createTorrent({
+    const file = await hashTorrent({
       source: image.handle,
+      sourceName: source,
       name,
       runs: plan.runs,
-      pieceLength,
-      announce: opts.trackers,
+      trackers: opts.trackers,
+      pieceSize: opts.pieceSize,
       extraInfo: { [LAYOUT_KEY]: encodeLayoutRecord(plan.record) },
-      onProgress: (done, all) => {
-        if (!tty || (Date.now() - lastDraw < 200 && done < all)) return
-        lastDraw = Date.now()
-        process.stderr.write(`\rhashing ${bar(done, all)} ${percent(done, all)} ${mb(done)}/${mb(all)} MB`)
-      }
-    }).catch((err: unknown) => {
-      throw err instanceof EzioError ? err : new EzioError('badImage', `reading ${source} failed: ${(err as Error).message}`)
+      progress: opts.progress
     })
-    if (tty) process.stderr.write('\n')
     return { file, plan }
   } finally {
     await image.handle.close()

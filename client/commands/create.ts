@@ -2,11 +2,9 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { EzioError } from '../errors.ts'
 import { openImage } from '../disk/target.ts'
-import { bar, mb, percent } from '../progress/format.ts'
-import { createTorrent } from '../torrent/create.ts'
-import { checkPieceSize, choosePieceSize } from '../torrent/piece-size.ts'
 import { numberOption, parse, positionals } from './args.ts'
 import { makeUsedBlocksTorrent } from './create-used-blocks.ts'
+import { hashTorrent } from './hash-torrent.ts'
 
 export const createHelp = `Usage: ezio create IMAGE -o OUT.torrent [--used-blocks] [--tracker URL]...
          [--piece-size BYTES] [--name NAME]
@@ -54,30 +52,15 @@ export async function makeImageTorrent (imagePath: string, opts: { trackers: str
   const image = await openImage(imagePath)
   try {
     if (image.info.size === 0) throw new EzioError('badImage', `image ${imagePath} is empty: give a disk image or a block device with data`)
-    let pieceLength: number
-    try {
-      pieceLength = checkPieceSize(opts.pieceSize ?? choosePieceSize(image.info.size))
-    } catch (err) {
-      throw new EzioError('usage', `ezio create: --piece-size: ${(err as Error).message}`)
-    }
-    const tty = opts.progress && process.stderr.isTTY
-    let lastDraw = 0
-    const file = await createTorrent({
+    return await hashTorrent({
       source: image.handle,
+      sourceName: `image ${imagePath}`,
       name: opts.name ?? path.basename(imagePath),
       runs: [{ path: [], sourceOffset: 0, length: image.info.size }],
-      pieceLength,
-      announce: opts.trackers,
-      onProgress: (done, total) => {
-        if (!tty || (Date.now() - lastDraw < 200 && done < total)) return
-        lastDraw = Date.now()
-        process.stderr.write(`\rhashing ${bar(done, total)} ${percent(done, total)} ${mb(done)}/${mb(total)} MB`)
-      }
-    }).catch((err: unknown) => {
-      throw err instanceof EzioError ? err : new EzioError('badImage', `reading image ${imagePath} failed: ${(err as Error).message}`)
+      trackers: opts.trackers,
+      pieceSize: opts.pieceSize,
+      progress: opts.progress
     })
-    if (tty) process.stderr.write('\n')
-    return file
   } finally {
     await image.handle.close()
   }
