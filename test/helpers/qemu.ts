@@ -48,7 +48,7 @@ export async function netbootFiles (): Promise<void> {
  * networking restricted to the test's own loopback ports. QEMU runs under
  * timeout(1), which forwards SIGTERM to it, and is killed when the test ends.
  */
-export async function startGuest (t: Test, opts: GuestOptions): Promise<Guest> {
+export async function startGuest (t: Pick<Test, 'teardown'>, opts: GuestOptions): Promise<Guest> {
   const dir = await fs.mkdtemp(path.join(path.dirname(opts.disk), 'qemu-'))
   const pidFile = path.join(dir, 'qemu.pid')
   const args = [
