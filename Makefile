@@ -67,6 +67,11 @@ bench-clone: deps build
 bench-used-blocks: deps build
 	bench/used-blocks
 
+# bench/netboot: SIZE_MIB=256 MEMS="256 320 384 448 512 768" (QEMU, a few minutes).
+.PHONY: bench-netboot
+bench-netboot: deps build netboot
+	bench/netboot
+
 # bench/lab (needs root; hours at the defaults, resumes where it stopped):
 # N_LIST=1,2,4,8,16 RATE=15mbit SIZE_MIB=128 REPEATS=1 FRESH=1 (see the script).
 # Not part of make bench for its length.
@@ -74,7 +79,7 @@ bench-used-blocks: deps build
 bench-lab: deps build
 	bench/lab/run
 
-bench: bench-clone bench-used-blocks
+bench: bench-clone bench-used-blocks bench-netboot
 
 clean:
 	rm -rf dist .tap
