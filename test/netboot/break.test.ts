@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkCloned, room } from './scenario.ts'
+import { checkCloned, room } from '../helpers/netboot-room.ts'
 
 t.setTimeout(900_000)
 

@@ -1,7 +1,7 @@
 import { randomImage, sha256 } from '../helpers/files.ts'
 import t from 'tap'
 import type { Machine } from '../../server/machines.ts'
-import { room, SIZE } from './scenario.ts'
+import { room, SIZE } from '../helpers/netboot-room.ts'
 
 t.setTimeout(900_000)
 

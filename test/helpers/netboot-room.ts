@@ -1,10 +1,10 @@
 import path from 'node:path'
 import type { Test } from 'tap'
 import type { Machine } from '../../server/machines.ts'
-import { blankFile, randomImage, sha256, tempDir } from '../helpers/files.ts'
-import { freePort } from '../helpers/net.ts'
-import { hostFromGuest, netbootFiles, startGuest, type Guest, type GuestOptions } from '../helpers/qemu.ts'
-import { startServe, type Served } from '../helpers/serve.ts'
+import { blankFile, randomImage, sha256, tempDir } from './files.ts'
+import { freePort } from './net.ts'
+import { hostFromGuest, netbootFiles, startGuest, type Guest, type GuestOptions } from './qemu.ts'
+import { startServe, type Served } from './serve.ts'
 
 export const SIZE = 64 * 1024 * 1024
 // Software emulation on 2 shared cores: a boot and a 64 MiB clone take about
