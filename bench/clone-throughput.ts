@@ -8,6 +8,7 @@ import path from 'node:path'
 import { blankFile, randomImage, sha256 } from '../test/helpers/files.ts'
 import { freePort, waitFor } from '../test/helpers/net.ts'
 import { bundle, node, root } from '../test/helpers/paths.ts'
+import { children, cleanups, runMain } from './run-main.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.SIZE_MIB ?? 1024) * MiB
@@ -18,8 +19,6 @@ const ltPeer = path.join(root, 'test/fixtures/libtorrent_peer.py')
 
 interface Sample { seconds: number, cpu: number, rssMiB: number }
 
-const children: ResultPromise[] = []
-const cleanups: Array<() => Promise<unknown>> = []
 
 /** Runs ARGV under /usr/bin/time; wall, user+sys CPU and peak RSS of that process. */
 async function measured (argv: string[], what: string): Promise<Sample> {
@@ -153,15 +152,4 @@ async function main (): Promise<void> {
   }
 }
 
-async function cleanup (): Promise<void> {
-  for (const c of children) c.kill('SIGKILL')
-  await Promise.allSettled(children)
-  for (const c of cleanups) await c().catch(() => {})
-}
-
-main().then(cleanup, async (err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`)
-  await cleanup()
-  process.exit(1)
-})
-process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
+runMain(main)

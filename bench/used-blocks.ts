@@ -2,21 +2,20 @@
 // FAT partition, free space holding old data as on a used disk) made into a
 // raw torrent and a used-blocks torrent, each cloned from one ezio seeder
 // onto a blank file over loopback. See bench/used-blocks for the knobs.
-import { execa, type ResultPromise } from 'execa'
+import { execa } from 'execa'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { blankFile, randomImage, sha256 } from '../test/helpers/files.ts'
 import { freePort, waitFor } from '../test/helpers/net.ts'
 import { bundle, node } from '../test/helpers/paths.ts'
+import { children, cleanups, runMain } from './run-main.ts'
 
 const MiB = 1024 * 1024
 const diskBytes = Number(process.env.DISK_MIB ?? 2048) * MiB
 const fillPct = Number(process.env.FILL_PCT ?? 10)
 const runs = Number(process.env.RUNS ?? 3)
 
-const children: ResultPromise[] = []
-const cleanups: Array<() => Promise<unknown>> = []
 
 interface Clone { seconds: number, fromSeeder: number }
 
@@ -148,15 +147,4 @@ async function main (): Promise<void> {
   console.log(`used / raw: payload ${(b.payload / a.payload).toFixed(3)}, bytes sent ${(b.sent / a.sent).toFixed(3)}, clone time ${(b.clone / a.clone).toFixed(3)} (speed-up ${(a.clone / b.clone).toFixed(1)}x)`)
 }
 
-async function cleanup (): Promise<void> {
-  for (const c of children) c.kill('SIGKILL')
-  await Promise.allSettled(children)
-  for (const c of cleanups) await c().catch(() => {})
-}
-
-main().then(cleanup, async (err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`)
-  await cleanup()
-  process.exit(1)
-})
-process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
+runMain(main)
