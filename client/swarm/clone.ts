@@ -3,7 +3,7 @@ import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
 import type { CloneStatus, MachineState } from '../progress/status.ts'
 import { writeTargetTable } from '../disk/target-table.ts'
-import { DiskStore, type DiskStoreOptions } from '../storage/disk-store.ts'
+import { DiskStore, Flusher, type DiskStoreOptions } from '../storage/disk-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
 import { banBadPeers } from './bad-peers.ts'
@@ -45,7 +45,8 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
   const { meta } = opts
   const started = Date.now()
   const client = createSwarmClient({ port: opts.port })
-  const storeOpts: DiskStoreOptions = { disk: opts.disk, extents: meta.layout.extents, length: meta.length }
+  const flusher = new Flusher(opts.disk)
+  const storeOpts: DiskStoreOptions = { disk: opts.disk, extents: meta.layout.extents, length: meta.length, flusher }
   const torrent: Torrent = client.add(meta.file, {
     store: DiskStore,
     storeOpts: { ...storeOpts },
@@ -133,14 +134,15 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
     })
     torrent.on('ready', () => {
       const scanner = new DiskStore(meta.pieceLength, storeOpts)
-      scanAhead(torrent, scanner, new PieceChecker(meta.pieces, meta.pieceLength), bytes => { reused += bytes })
+      isBlankFile(opts.disk)
+        .then(blank => scanAhead(torrent, scanner, new PieceChecker(meta.pieces, meta.pieceLength), bytes => { reused += bytes }, { blank }))
         .catch(finish)
       // Peers that announced at the same moment as this machine are missed
       // by its first announce; a few early re-announces find them in seconds.
       for (const s of [2, 5, 10]) setTimeout(() => { if (!torrent.done && !torrent.destroyed) torrent.discovery?.tracker?.update() }, s * 1000).unref()
     })
     torrent.on('done', () => {
-      opts.disk.sync()
+      flusher.sync()
         // A whole disk's GPT is rebuilt for this target's size once every piece is on it.
         .then(() => writeTargetTable(meta.record, opts.disk))
         .then(() => {
@@ -159,6 +161,16 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
 
 function readPiece (store: DiskStore, index: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => store.get(index, null, (err, buf) => err || !buf ? reject(err ?? new Error(`piece ${index} unreadable`)) : resolve(buf)))
+}
+
+/**
+ * A regular file with no block allocated (a fresh sparse file, as a VM disk
+ * starts) reads as zeros throughout. Checked once, before anything is
+ * written; a block device is never taken for blank. Only a hint (see scanAhead).
+ */
+async function isBlankFile (disk: FileHandle): Promise<boolean> {
+  const st = await disk.stat()
+  return st.isFile() && st.size > 0 && st.blocks === 0
 }
 
 function toEzioError (err: unknown): EzioError {

@@ -14,7 +14,7 @@ export interface ResumeResult {
  * missing, and a fresh one starts fetching after the first window is read,
  * not after the whole disk is.
  */
-export async function scanAhead (torrent: Torrent, store: DiskStore, checker: PieceChecker, onReused: (bytes: number) => void): Promise<ResumeResult> {
+export async function scanAhead (torrent: Torrent, store: DiskStore, checker: PieceChecker, onReused: (bytes: number) => void, opts: { blank?: boolean } = {}): Promise<ResumeResult> {
   const count = torrent.pieces.length
   // Each window becomes one webtorrent selection, and pieces are picked
   // rarest-first within a selection: few, large windows keep the room's
@@ -30,14 +30,20 @@ export async function scanAhead (torrent: Torrent, store: DiskStore, checker: Pi
   for (let start = 0; start < count && !torrent.destroyed; start += window, window = Math.min(window * 2, maxWindow)) {
     const end = Math.min(start + window, count) - 1
     for (let i = start; i <= end && !torrent.destroyed; i++) {
-      const data = await store.readPiece(i, scratch).catch(() => undefined)
+      const length = store.pieceLength(i)
+      // A blank target cannot hold a piece that is not zeros: no need to read
+      // it to know. (Zero pieces are still read: were the target not blank
+      // after all, the cost is a piece fetched twice, never a piece skipped.)
+      const held = opts.blank && !checker.isZeroPiece(i, length)
+        ? false
+        : await store.readPiece(i, scratch).then(data => checker.matches(i, data), () => false)
       if (torrent.destroyed) break
-      if (data && !torrent.bitfield.get(i) && checker.matches(i, data)) {
+      if (held && !torrent.bitfield.get(i)) {
         torrent._markVerified(i)
         for (const wire of torrent.wires) wire.have(i)
         reusedPieces++
-        reusedBytes += data.length
-        onReused(data.length)
+        reusedBytes += length
+        onReused(length)
       }
     }
     if (torrent.destroyed) break

@@ -23,6 +23,11 @@ export class PieceChecker {
     return createHash('sha1').update(buf).digest('hex') === expected
   }
 
+  /** Whether piece INDEX, LENGTH bytes long, is all zeros in the image. */
+  isZeroPiece (index: number, length: number): boolean {
+    return length <= this.zeros.length && this.zeroHash(length) === this.hashes[index]
+  }
+
   private zeroHash (length: number): string {
     let h = this.zeroHashes.get(length)
     if (h === undefined) {

@@ -107,6 +107,28 @@ t.test('torrent of an unknown layout: files not named by disk offsets', async t 
   await refused(t, [torrent, target], target, ExitCode.badTorrent, /^ezio: the torrent's file "photos\/cat\.jpg" is not named by a hexadecimal disk offset: /)
 })
 
+t.test('a write-back error (the disk fails after taking the writes) stops the clone and is never reported as done', async t => {
+  // A loop device over a sparse file on a tmpfs of a quarter of the image: the
+  // writes land in the page cache and succeed; the disk fails them only when
+  // they are flushed, which the clone does in the background as it goes.
+  const dir = await tempDir(t)
+  const size = 64 * MiB
+  const image = await randomImage(path.join(dir, 'image.raw'), size)
+  const torrent = path.join(dir, 'image.torrent')
+  t.equal((await ezio(['create', image, '-o', torrent, '--piece-size', String(MiB), '--quiet'])).exitCode, 0)
+  const small = path.join(dir, 'tmpfs')
+  await fs.mkdir(small)
+  await execa('mount', ['-t', 'tmpfs', '-o', `size=${size / 4}`, 'ezio-test-eio', small])
+  t.teardown(async () => { await execa('umount', [small], { reject: false }) })
+  const dev = await loopDevice(t, await blankFile(path.join(small, 'disk.raw'), size))
+  const seeder = await startSeeder(t, torrent, image, ['--skip-verify'])
+  const r = await ezio(['clone', torrent, dev, '--peer', seeder.peer, '--seed-ratio', '0', '--progress', 'json'], { timeout: 120_000 })
+  t.equal(r.exitCode, ExitCode.writeFailed, 'exit code 7 (write failed)', { stderr: r.stderr })
+  t.match(r.stderr, /^ezio: (writing piece \d+ to the target|flushing the target( to the disk)?) failed \((EIO|ENOSPC)/m, 'the error says the disk failed', { stderr: r.stderr })
+  t.notMatch(r.stderr, /^cloned /m, 'no "cloned" summary')
+  t.notMatch(r.stderr, /"state":"(done|seeding)"/, 'no status ever said done or seeding')
+})
+
 t.test('a write error (ENOSPC) stops the clone and is never reported as done', async t => {
   const { dir, image, torrent } = await imageAndTorrent(t)
   // A small tmpfs holding a sparse target as large as the image: every check
