@@ -141,6 +141,9 @@ async function main (): Promise<void> {
   console.log(`${'transfer'.padEnd(w)}  ${'MB/s'.padStart(7)}  ${'CPU s'.padStart(6)}  ${'peak RSS MiB'.padStart(12)}   (CPU and RSS: the downloading process)`)
   for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(1).padStart(7)}  ${r.cpu.toFixed(2).padStart(6)}  ${r.rss.toFixed(0).padStart(12)}`)
   const ratio = rows[0]!.mbps / rows[1]!.mbps
+  // The cloners alone: both fetching from the same (libtorrent) seeder, whose
+  // CPU on this machine's two cores is the same for both.
+  console.log(`clone from the libtorrent seeder, ezio / libtorrent: ${(rows[2]!.mbps / rows[1]!.mbps).toFixed(2)}`)
   console.log(`ezio / libtorrent throughput: ${ratio.toFixed(2)}   peak RSS target < 256 MiB: ${rows.every(r => r.name.startsWith('libtorrent ->') || r.rss < 256) ? 'met' : 'NOT met'} (max ${Math.max(rows[0]!.rss, rows[2]!.rss, rows[3]!.rss).toFixed(0)} MiB)`)
 
   if (profile) {
