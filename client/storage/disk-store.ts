@@ -101,8 +101,10 @@ export class DiskStore {
     }
     const flushError = this.flusher?.error
     if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
+    // Before and after: a span read while the piece was being written may hold part of each.
     this.forgetSpans(index)
     this.write(index, buf).then(() => {
+      this.forgetSpans(index)
       this.flusher?.wrote(buf.length)
       cb(null)
     }, (err: unknown) => cb(asWriteError(err, `writing piece ${index} to the target`)))
