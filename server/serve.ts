@@ -77,7 +77,8 @@ export async function serveCommand (argv: string[]): Promise<number> {
   const imageHandle = await openImage(image!)
   // The image was just hashed, or is unchanged since: no second hash pass.
   const uploadLimit = values['upload-limit'] === undefined ? undefined : numberOption('serve', 'upload-limit', values['upload-limit'], 0, { min: 0.01 }) * 1e6
-  const seeder = await seedImage({ meta, image: imageHandle.handle, port: btPort, skipVerify: true, uploadLimit })
+  // The server's link is the room's bottleneck: each piece should cross it once (super-seed.js in patches/).
+  const seeder = await seedImage({ meta, image: imageHandle.handle, port: btPort, skipVerify: true, uploadLimit, superSeed: true })
   const tracker = roomTracker(meta.infoHash)
 
   const app: App = {

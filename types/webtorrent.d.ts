@@ -62,6 +62,8 @@ declare module 'webtorrent' {
     storeOpts?: Record<string, unknown>
     storeCacheSlots?: number
     skipVerify?: boolean
+    /** ezio's patch: offer each peer a few of the least-offered pieces at a time (BEP 16's idea). */
+    superSeed?: boolean
     bitfield?: Uint8Array
     deselect?: boolean
     strategy?: 'rarest' | 'sequential'

@@ -5,15 +5,19 @@ import { seedImage } from '../swarm/seed.ts'
 import { EzioError } from '../errors.ts'
 import { numberOption, parse, peerOption, positionals } from './args.ts'
 
-export const seedHelp = `Usage: ezio seed TORRENT IMAGE [--bt-port N] [--skip-verify] [--peer HOST:PORT]...
+export const seedHelp = `Usage: ezio seed TORRENT IMAGE [--bt-port N] [--skip-verify] [--super-seed] [--peer HOST:PORT]...
 
 Seeds IMAGE (the file or block device TORRENT was made from) over TCP until
-interrupted. IMAGE is hashed once at start; --skip-verify trusts it.`
+interrupted. IMAGE is hashed once at start; --skip-verify trusts it.
+--super-seed shows each peer a few pieces at a time, those sent least so far,
+so that every piece leaves this seeder once before any leaves it twice and
+peers fetch the rest from each other (ezio serve always seeds so).`
 
 export async function seedCommand (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('seed', argv, {
     'bt-port': { type: 'string' },
     'skip-verify': { type: 'boolean' },
+    'super-seed': { type: 'boolean' },
     peer: { type: 'string', multiple: true }
   })
   if (values.help) { process.stdout.write(seedHelp + '\n'); return 0 }
@@ -28,6 +32,7 @@ export async function seedCommand (argv: string[]): Promise<number> {
     image: image.handle,
     port: numberOption('seed', 'bt-port', values['bt-port'], 0, { integer: true, min: 0 }),
     skipVerify: values['skip-verify'],
+    superSeed: values['super-seed'],
     peers: peerOption('seed', values.peer)
   })
   process.stderr.write(`seeding ${meta.name} (${meta.infoHash}) on port ${seeder.port}\n`)

@@ -19,7 +19,7 @@ export interface Seeder {
  * Seeds IMAGE, which must match META: after one hash pass (or none with
  * skipVerify) a mismatch is an error, never a seeder that serves half an image.
  */
-export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: number, skipVerify?: boolean, peers?: string[], uploadLimit?: number }): Promise<Seeder> {
+export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: number, skipVerify?: boolean, peers?: string[], uploadLimit?: number, superSeed?: boolean }): Promise<Seeder> {
   const { meta } = opts
   const client = createSwarmClient({ port: opts.port, seeder: true, uploadLimit: opts.uploadLimit })
   const torrent = client.add(meta.file, {
@@ -27,6 +27,7 @@ export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: 
     storeOpts: { disk: opts.image, extents: meta.layout.extents, length: meta.length },
     storeCacheSlots: 0,
     skipVerify: !!opts.skipVerify,
+    superSeed: !!opts.superSeed,
     private: true
   })
   const traffic = countTraffic(torrent, new Set())

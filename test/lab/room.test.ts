@@ -21,7 +21,9 @@ t.test('three namespace machines on shaped links clone from the server and from 
   }
   const fromPeers = outcome.machines.reduce((s, m) => s + m.fromPeers, 0)
   t.ok(fromPeers > 0, `the machines uploaded ${fromPeers} bytes to each other`)
-  t.ok(outcome.seederUploaded < 3 * SIZE, `the seeder uploaded ${outcome.seederUploaded} bytes, less than 3 x the image`)
+  // The server super-seeds: each piece leaves it about once (1.1-1.2 x here;
+  // 1.6 x before, when it announced every piece to every machine).
+  t.ok(outcome.seederUploaded < 1.5 * SIZE, `the seeder uploaded ${outcome.seederUploaded} bytes, less than 1.5 x the image`)
   t.comment(`room done in ${outcome.seconds?.toFixed(1)} s; physical bound ${(SIZE * 8 / 40e6).toFixed(1)} s`)
 })
 
