@@ -62,7 +62,7 @@ declare module 'webtorrent' {
     storeOpts?: Record<string, unknown>
     storeCacheSlots?: number
     skipVerify?: boolean
-    /** ezio's patch: offer each peer a few of the least-offered pieces at a time (BEP 16's idea). */
+    /** ezio's patch: show each peer a few pieces at a time, pieces no peer has yet (BEP 16's idea). */
     superSeed?: boolean
     bitfield?: Uint8Array
     deselect?: boolean

@@ -9,9 +9,9 @@ export const seedHelp = `Usage: ezio seed TORRENT IMAGE [--bt-port N] [--skip-ve
 
 Seeds IMAGE (the file or block device TORRENT was made from) over TCP until
 interrupted. IMAGE is hashed once at start; --skip-verify trusts it.
---super-seed shows each peer a few pieces at a time, those sent least so far,
-so that every piece leaves this seeder once before any leaves it twice and
-peers fetch the rest from each other (ezio serve always seeds so).`
+--super-seed shows each peer a few pieces at a time, pieces no peer has yet,
+so that each piece leaves this seeder about once and the peers fetch the rest
+from each other (ezio serve always seeds so).`
 
 export async function seedCommand (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('seed', argv, {
