@@ -19,7 +19,6 @@ const ltPeer = path.join(root, 'test/fixtures/libtorrent_peer.py')
 
 interface Sample { seconds: number, cpu: number, rssMiB: number }
 
-
 /** Runs ARGV under /usr/bin/time; wall, user+sys CPU and peak RSS of that process. */
 async function measured (argv: string[], what: string): Promise<Sample> {
   const timing = path.join(os.tmpdir(), `ezio-bench-time-${process.pid}`)

@@ -16,7 +16,6 @@ const diskBytes = Number(process.env.DISK_MIB ?? 2048) * MiB
 const fillPct = Number(process.env.FILL_PCT ?? 10)
 const runs = Number(process.env.RUNS ?? 3)
 
-
 interface Clone { seconds: number, fromSeeder: number }
 
 async function withLoop<T> (file: string, offset: number, size: number, fn: (dev: string) => Promise<T>): Promise<T> {

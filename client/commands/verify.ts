@@ -25,7 +25,7 @@ export async function verifyCommand (argv: string[]): Promise<number> {
   if (info.size < meta.layout.end) throw new EzioError('targetTooSmall', `target ${targetPath} holds ${info.size} bytes but the image ends at byte ${meta.layout.end}`)
   const handle = await fs.open(targetPath!, 'r')
   const store = new DiskStore(meta.pieceLength, { disk: handle, extents: meta.layout.extents, length: meta.length })
-  const checker = new PieceChecker(meta.pieces, meta.pieceLength)
+  const checker = new PieceChecker(meta.pieces)
   const bad: number[] = []
   let tableWrong: string[] = []
   const tty = process.stderr.isTTY

@@ -96,8 +96,8 @@ export class DiskStore {
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
     if (this.closed) return queueMicrotask(() => cb(new Error('the disk store is closed')))
-    if (buf.length !== this.chunkLengthOf(index)) {
-      return queueMicrotask(() => cb(new Error(`piece ${index} is ${buf.length} bytes, expected ${this.chunkLengthOf(index)}`)))
+    if (buf.length !== this.pieceLength(index)) {
+      return queueMicrotask(() => cb(new Error(`piece ${index} is ${buf.length} bytes, expected ${this.pieceLength(index)}`)))
     }
     const flushError = this.flusher?.error
     if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
@@ -114,15 +114,16 @@ export class DiskStore {
     if (typeof opts === 'function') return this.get(index, null, opts)
     const done: Callback<Uint8Array> = cb ?? (() => {})
     if (this.closed) return queueMicrotask(() => done(new Error('the disk store is closed')))
-    const size = this.chunkLengthOf(index)
+    const size = this.pieceLength(index)
     const offset = opts?.offset ?? 0
     const length = opts?.length ?? size - offset
     if (offset < 0 || offset + length > size) {
       return queueMicrotask(() => done(new Error(`read of ${length} bytes at ${offset} lies outside piece ${index}`)))
     }
     const span = Math.floor(offset / this.spanLength)
-    const reading = span === Math.floor((offset + length - 1) / this.spanLength)
-      ? this.span(index, span).then(buf => buf.subarray(offset - span * this.spanLength, offset - span * this.spanLength + length))
+    const within = offset - span * this.spanLength
+    const reading = within + length <= this.spanLength
+      ? this.span(index, span).then(buf => buf.subarray(within, within + length))
       : this.read(index * this.chunkLength + offset, length)
     reading.then(buf => done(null, buf), (err: Error) => done(err))
   }
@@ -134,7 +135,7 @@ export class DiskStore {
    */
   async readPiece (index: number, scratch: Buffer): Promise<Buffer> {
     if (this.closed) throw new Error('the disk store is closed')
-    return this.read(index * this.chunkLength, this.chunkLengthOf(index), scratch)
+    return this.read(index * this.chunkLength, this.pieceLength(index), scratch)
   }
 
   close (cb: Callback = () => {}): void {
@@ -149,10 +150,6 @@ export class DiskStore {
   }
 
   pieceLength (index: number): number {
-    return this.chunkLengthOf(index)
-  }
-
-  private chunkLengthOf (index: number): number {
     return index === this.chunkCount - 1 ? this.lastChunkLength : this.chunkLength
   }
 
@@ -163,7 +160,7 @@ export class DiskStore {
       this.spans.delete(key)
     } else {
       const start = span * this.spanLength
-      reading = this.read(index * this.chunkLength + start, Math.min(this.spanLength, this.chunkLengthOf(index) - start))
+      reading = this.read(index * this.chunkLength + start, Math.min(this.spanLength, this.pieceLength(index) - start))
       // A failed read is not remembered: the next ask tries the disk again.
       reading.catch(() => this.spans.delete(key))
       if (this.spans.size >= SPANS) this.spans.delete(this.spans.keys().next().value!)

@@ -135,7 +135,7 @@ export function cloneFromSwarm (opts: CloneOptions): Promise<CloneResult> {
     torrent.on('ready', () => {
       const scanner = new DiskStore(meta.pieceLength, storeOpts)
       isBlankFile(opts.disk)
-        .then(blank => scanAhead(torrent, scanner, new PieceChecker(meta.pieces, meta.pieceLength), bytes => { reused += bytes }, { blank }))
+        .then(blank => scanAhead(torrent, scanner, new PieceChecker(meta.pieces), bytes => { reused += bytes }, { blank }))
         .catch(finish)
       // Peers that announced at the same moment as this machine are missed
       // by its first announce; a few early re-announces find them in seconds.

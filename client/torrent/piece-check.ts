@@ -12,19 +12,19 @@ const ZEROS = Buffer.alloc(64 * 1024)
 export class PieceChecker {
   private readonly zeroHashes = new Map<number, string>()
 
-  constructor (private readonly hashes: string[], private readonly pieceLength: number) {}
+  constructor (private readonly hashes: string[]) {}
 
   matches (index: number, data: Uint8Array): boolean {
     const expected = this.hashes[index]
     if (expected === undefined) return false
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    if (buf.length <= this.pieceLength && isZeros(buf)) return this.zeroHash(buf.length) === expected
+    if (isZeros(buf)) return this.zeroHash(buf.length) === expected
     return createHash('sha1').update(buf).digest('hex') === expected
   }
 
   /** Whether piece INDEX, LENGTH bytes long, is all zeros in the image. */
   isZeroPiece (index: number, length: number): boolean {
-    return length <= this.pieceLength && this.zeroHash(length) === this.hashes[index]
+    return this.zeroHash(length) === this.hashes[index]
   }
 
   private zeroHash (length: number): string {
