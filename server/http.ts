@@ -1,7 +1,7 @@
 import { createReadStream, promises as fs } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
-import type { CloneStatus } from '../client/progress/status.ts'
+import { parseStatus, type CloneStatus } from '../protocol/status.ts'
 import { remoteIp, requestHost } from './addresses.ts'
 import { configFor, torrentWithAnnounce, type Deployment } from './config.ts'
 import dashboardHtml from './dashboard.html'
@@ -79,11 +79,10 @@ async function receiveStatus (app: App, req: IncomingMessage, res: ServerRespons
   if (url.searchParams.get('token') !== app.deployment.machineToken) return send(res, 403, 'bad or missing machine token: fetch /ezio.json again\n', 'text/plain')
   let status: CloneStatus
   try {
-    status = JSON.parse(await readBody(req, 64 * 1024)) as CloneStatus
-  } catch {
-    return send(res, 400, 'the status is not JSON\n', 'text/plain')
+    status = parseStatus(await readBody(req, 64 * 1024))
+  } catch (err) {
+    return send(res, 400, `${(err as Error).message}\n`, 'text/plain')
   }
-  if (typeof status.id !== 'string' || !status.id || typeof status.state !== 'string') return send(res, 400, 'the status has no id or state\n', 'text/plain')
   app.machines.report(status, remoteIp(req))
   sendJson(res, 200, { ok: true })
 }

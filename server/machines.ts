@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { CloneStatus, MachineState } from '../client/progress/status.ts'
+import type { CloneStatus, MachineState } from '../protocol/status.ts'
 
 export type ServerMachineState = MachineState | 'refused'
 

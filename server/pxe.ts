@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import os from 'node:os'
-import { EzioError } from '../client/errors.ts'
+import { EzioError } from '../engine/errors.ts'
+import { networkOf } from '../engine/net/ipv4.ts'
 
 export interface ProxyDhcp {
   /** The address machines reach this server at on IFACE. */
@@ -59,9 +60,3 @@ export function startProxyDhcp (iface: string, httpPort: number, tftpRoot: strin
   }
 }
 
-function networkOf (ip: string, prefix: number): string {
-  const n = ip.split('.').reduce((a, p) => ((a << 8) | Number(p)) >>> 0, 0)
-  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0
-  const net = (n & mask) >>> 0
-  return [24, 16, 8, 0].map(s => (net >>> s) & 255).join('.')
-}

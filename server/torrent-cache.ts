@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { makeImageTorrent } from '../client/commands/create.ts'
-import { describeDevice } from '../client/disk/device.ts'
-import { EzioError } from '../client/errors.ts'
+import { makeImageTorrent } from '../engine/torrent/image-torrent.ts'
+import { describeDevice } from '../engine/disk/device.ts'
+import { EzioError } from '../engine/errors.ts'
 
 interface Fingerprint { image: string, size: number, mtimeMs: number, ino: number }
 

@@ -1,5 +1,5 @@
-// The slice of webtorrent 3 that ezio uses. Only client/swarm/ may import it:
-// the rest of the code base sees the swarm through client/swarm's own types.
+// The slice of webtorrent 3 that ezio uses. Only engine/swarm/ may import it:
+// the rest of the code base sees the swarm through engine/swarm's own types.
 declare module 'webtorrent' {
   import { EventEmitter } from 'node:events'
 

@@ -1,4 +1,4 @@
-import { EzioError } from '../errors.ts'
+import { EzioError } from '../../engine/errors.ts'
 
 /**
  * The last moment to stop: says in large plain words which disk is about to

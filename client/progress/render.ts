@@ -1,5 +1,5 @@
-import type { CloneStatus } from './status.ts'
-import { bar, duration, mb, percent, rate } from './format.ts'
+import type { CloneStatus } from '../../protocol/status.ts'
+import { bar, duration, mb, percent, rate } from '../../engine/format.ts'
 
 export type ProgressMode = 'bar' | 'json' | 'none'
 

@@ -1,4 +1,4 @@
-import type { CloneStatus } from './status.ts'
+import type { CloneStatus } from '../../protocol/status.ts'
 
 /**
  * POSTs status objects to the server's report URL. Reports are best effort:

@@ -1,6 +1,6 @@
 import type { ResultPromise } from 'execa'
 import type { Test } from 'tap'
-import type { CloneStatus } from '../../client/progress/status.ts'
+import type { CloneStatus } from '../../protocol/status.ts'
 import { ezioProcess } from './ezio.ts'
 import { freePort, waitFor } from './net.ts'
 

@@ -96,7 +96,7 @@ t.test('only allowed MACs get a config; pause needs the operator token and holds
   const before = await sha256(target)
   const refused = await ezio(['boot', srv.url, '--target', target, '--id', '52:54:00:00:00:09', '--countdown', '0'])
   t.equal(refused.exitCode, 13)
-  t.match(refused.stderr, /^ezio: the server refused this machine: .*not in the server's --allow list/m)
+  t.match(refused.stderr, /^ezio: the server refuses this machine \(52:54:00:00:00:09\): .*not in the server's --allow list/m)
   t.equal(await sha256(target), before, 'nothing written')
   const listed = await srv.json<Machine[]>('/api/machines')
   t.match(listed, [{ id: '52:54:00:00:00:09', state: 'refused' }])

@@ -1,0 +1,43 @@
+import { runBoot } from '../client/boot.ts'
+import { machineId } from '../client/machine-id.ts'
+import { EzioError } from '../engine/errors.ts'
+import { numberOption, parse, positionals } from './args.ts'
+import type { Command } from './command.ts'
+import { exitCodeHelp } from './exit-codes.ts'
+
+const help = `Usage: ezio boot SERVER_URL [--id NAME] [--target DEVICE] [--countdown S]
+
+What a PXE-booted lab machine runs (initramfs/init calls it): fetches
+SERVER_URL/ezio.json?mac=NAME and the torrent it names, waiting while the
+server is not up yet or asks the machine to wait (paused), and stopping when
+the server refuses the machine; resolves the target; shows which disk is
+about to be erased and waits S seconds (default 10) for any key to abort;
+clones with the config's peers, seeding policy and report URL; and prints
+the after-action (reboot, poweroff or shell) on stdout.
+
+--id      this machine as the server knows it (default: the MAC address of
+          the interface that routes to the server)
+--target  the disk to write, instead of the one the config names
+
+${exitCodeHelp}`
+
+async function run (argv: string[]): Promise<number> {
+  const { values, positionals: pos } = parse('boot', argv, {
+    target: { type: 'string' },
+    id: { type: 'string' },
+    countdown: { type: 'string' }
+  })
+  const [server] = positionals('boot', pos, ['SERVER_URL'])
+  const base = server!.replace(/\/+$/, '')
+  if (!/^https?:\/\//.test(base)) throw new EzioError('usage', `ezio boot: SERVER_URL ${server} is not an http:// URL`)
+  const after = await runBoot({
+    server: base,
+    id: values.id ?? await machineId(new URL(base).hostname),
+    target: values.target,
+    countdown: numberOption('boot', 'countdown', values.countdown, 10, { min: 0 })
+  })
+  process.stdout.write(after + '\n')
+  return 0
+}
+
+export const boot: Command = { name: 'boot', summary: 'what a PXE-booted lab machine runs: fetch the config, clone, report', help, run }

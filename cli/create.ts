@@ -1,0 +1,49 @@
+import { promises as fs } from 'node:fs'
+import { EzioError } from '../engine/errors.ts'
+import { makeImageTorrent } from '../engine/torrent/image-torrent.ts'
+import { makeUsedBlocksTorrent } from '../engine/torrent/used-blocks-torrent.ts'
+import { numberOption, parse, positionals } from './args.ts'
+import type { Command } from './command.ts'
+
+const help = `Usage: ezio create IMAGE -o OUT.torrent [--used-blocks] [--tracker URL]...
+         [--piece-size BYTES] [--name NAME]
+
+Hashes IMAGE (a raw disk image file or a block device) into a private
+BitTorrent v1 torrent. The piece size is chosen from the image size
+(1 MiB up to 2 GiB, 2 MiB up to 16 GiB, 4 MiB above) unless given.
+
+--used-blocks: only the blocks filesystems use travel. IMAGE is a whole disk
+(MBR or GPT) or a lone partition. Each partition's used blocks come from
+partclone; a filesystem partclone does not know sends its non-zero blocks,
+one it cannot read (not clean, damaged) sends the whole partition. A whole
+disk also sends its first MiB (boot loaders) and its partition table; a GPT
+is rebuilt for each target's size after the clone. Needs root (loop devices)
+and Debian's partclone. Prints the disk size, the used size, the payload and
+their ratio. See docs/used-blocks-layout.md.`
+
+async function run (argv: string[]): Promise<number> {
+  const { values, positionals: pos } = parse('create', argv, {
+    output: { type: 'string', short: 'o' },
+    tracker: { type: 'string', multiple: true },
+    'piece-size': { type: 'string' },
+    name: { type: 'string' },
+    'used-blocks': { type: 'boolean' },
+    quiet: { type: 'boolean', short: 'q' }
+  })
+  const [imagePath] = positionals('create', pos, ['IMAGE'])
+  if (!values.output) throw new EzioError('usage', 'ezio create: -o OUT.torrent is required; see ezio create --help')
+  const opts = {
+    trackers: values.tracker ?? [],
+    pieceSize: values['piece-size'] === undefined ? undefined : numberOption('create', 'piece-size', values['piece-size'], 0, { integer: true, min: 16384 }),
+    name: values.name,
+    progress: !values.quiet
+  }
+  const file = values['used-blocks']
+    ? (await makeUsedBlocksTorrent(imagePath!, { ...opts, onPlan: summary => process.stderr.write(summary) })).file
+    : await makeImageTorrent(imagePath!, opts)
+  await fs.writeFile(values.output, file)
+  process.stderr.write(`wrote ${values.output}\n`)
+  return 0
+}
+
+export const create: Command = { name: 'create', summary: 'hash a disk image into a private torrent', help, run }

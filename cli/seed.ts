@@ -1,0 +1,52 @@
+import { openImage } from '../engine/disk/target.ts'
+import { rate, mb } from '../engine/format.ts'
+import { loadTorrentFrom } from '../client/fetch.ts'
+import { seedImage } from '../engine/swarm/seed.ts'
+import { EzioError } from '../engine/errors.ts'
+import { numberOption, parse, peerOption, positionals } from './args.ts'
+import type { Command } from './command.ts'
+
+const help = `Usage: ezio seed TORRENT IMAGE [--bt-port N] [--skip-verify] [--super-seed] [--peer HOST:PORT]...
+
+Seeds IMAGE (the file or block device TORRENT was made from) over TCP until
+interrupted. IMAGE is hashed once at start; --skip-verify trusts it.
+--super-seed shows each peer a few pieces at a time, pieces no peer has yet,
+so that each piece leaves this seeder about once and the peers fetch the rest
+from each other (ezio serve always seeds so).`
+
+async function run (argv: string[]): Promise<number> {
+  const { values, positionals: pos } = parse('seed', argv, {
+    'bt-port': { type: 'string' },
+    'skip-verify': { type: 'boolean' },
+    'super-seed': { type: 'boolean' },
+    peer: { type: 'string', multiple: true }
+  })
+  const [torrentPath, imagePath] = positionals('seed', pos, ['TORRENT', 'IMAGE'])
+  const meta = await loadTorrentFrom(torrentPath!)
+  const image = await openImage(imagePath!)
+  if (image.info.size < meta.layout.end) {
+    throw new EzioError('badImage', `image ${imagePath} holds ${image.info.size} bytes but the torrent needs ${meta.layout.end}: seed the image the torrent was made from`)
+  }
+  const seeder = await seedImage({
+    meta,
+    image: image.handle,
+    port: numberOption('seed', 'bt-port', values['bt-port'], 0, { integer: true, min: 0 }),
+    skipVerify: values['skip-verify'],
+    superSeed: values['super-seed'],
+    peers: peerOption('seed', values.peer)
+  })
+  process.stderr.write(`seeding ${meta.name} (${meta.infoHash}) on port ${seeder.port}\n`)
+  const ticker = setInterval(() => {
+    process.stderr.write(`seeding: up ${rate(seeder.torrent.uploadSpeed)}, ${mb(seeder.traffic.uploaded)} MB uploaded, ${seeder.torrent.numPeers} peers\n`)
+  }, 10_000)
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  clearInterval(ticker)
+  await seeder.stop()
+  await image.handle.close()
+  return 0
+}
+
+export const seed: Command = { name: 'seed', summary: 'seed an image to the room', help, run }

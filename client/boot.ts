@@ -1,0 +1,55 @@
+import { describeDevice } from '../engine/disk/device.ts'
+import { asEzioError } from '../engine/errors.ts'
+import type { AfterAction } from '../protocol/config.ts'
+import { blankStatus, type MachineState } from '../protocol/status.ts'
+import { autoTarget } from './auto-target.ts'
+import { runClone } from './clone.ts'
+import { fetchConfig, loadTorrentFrom } from './fetch.ts'
+import { eraseCountdown } from './progress/countdown.ts'
+import { Reporter } from './progress/report.ts'
+
+export interface BootJob {
+  /** The ezio server, http://HOST:PORT. */
+  server: string
+  /** This machine, as the server knows it: its MAC address. */
+  id: string
+  /** The disk to write, instead of the config's. */
+  target?: string
+  countdown: number
+}
+
+/**
+ * A PXE-booted lab machine's whole job: its config and torrent from the
+ * server (waiting while the server is not up or asks it to wait), the target,
+ * the erase warning and countdown, the clone, the reports. Resolves to what
+ * the machine does next.
+ */
+export async function runBoot (job: BootJob): Promise<AfterAction> {
+  const config = await fetchConfig(job.server, job.id)
+  const reporter = new Reporter(config.report)
+  const say = (state: MachineState, error: string | null = null): void => reporter.send({ ...blankStatus(job.id, state), error })
+  try {
+    say('booting')
+    say('fetching')
+    const meta = await loadTorrentFrom(config.torrent, { retry: true })
+    const target = job.target ?? (config.target === 'auto' ? await autoTarget(meta.layout.end) : config.target)
+    const info = await describeDevice(target).catch(() => undefined)
+    await eraseCountdown({ target, sizeBytes: info?.size ?? 0, image: meta.name, imageBytes: meta.length }, job.countdown)
+    await runClone({
+      torrent: meta,
+      target,
+      peers: config.peers,
+      seed: { ratio: config.seedRatio, idleSeconds: config.seedIdle },
+      progress: 'bar',
+      report: config.report,
+      id: job.id
+    }, reporter)
+  } catch (err) {
+    const e = asEzioError(err)
+    // runClone reports its own failures; this covers what happens before it.
+    say('failed', e.message)
+    await reporter.flush()
+    throw e
+  }
+  return config.after
+}

@@ -1,0 +1,71 @@
+import { EzioError } from '../engine/errors.ts'
+import { loadTorrent, parseTorrentFile, type TorrentMeta } from '../engine/torrent/load.ts'
+import { parseConfig, type DeployConfig } from '../protocol/config.ts'
+import { ProtocolError } from '../protocol/error.ts'
+
+const RETRY_MS = 2000
+// Waiting is said again every half minute, not every 2 s.
+const SAY_EVERY_MS = 30_000
+
+/** An answer that means: ask again later, for this reason. */
+interface Wait { why: string }
+
+/**
+ * GET URL from the ezio server. With RETRY, a server that is not up yet
+ * (no connection, 5xx) or that asks this machine to wait (503: paused, not
+ * yet accepted) is asked again every 2 s for as long as it takes; a refusal
+ * (403) and any other answer are final.
+ */
+export async function fetchFromServer (url: string, opts: { retry: boolean, id?: string }): Promise<Uint8Array> {
+  let saidAt = 0
+  for (;;) {
+    const got = await fetchOnce(url, opts.id)
+    if (got instanceof Uint8Array) return got
+    if (!opts.retry) throw new EzioError('network', got.why)
+    if (Date.now() - saidAt >= SAY_EVERY_MS) {
+      process.stderr.write(`ezio: ${got.why}\n`)
+      saidAt = Date.now()
+    }
+    await new Promise(resolve => setTimeout(resolve, RETRY_MS))
+  }
+}
+
+async function fetchOnce (url: string, id: string | undefined): Promise<Uint8Array | Wait> {
+  let res: Response
+  let body: Uint8Array
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(30_000) })
+    body = new Uint8Array(await res.arrayBuffer())
+  } catch (err) {
+    return { why: `the server is not up yet (${url}: ${causeOf(err)}): retrying every ${RETRY_MS / 1000} s` }
+  }
+  if (res.ok) return body
+  const said = new TextDecoder().decode(body).trim().split('\n')[0] || res.statusText
+  if (res.status === 403) throw new EzioError('refused', `the server refuses this machine${id ? ` (${id})` : ''}: ${said}`)
+  if (res.status === 503) return { why: `the server asks this machine to wait (${said}): waiting` }
+  if (res.status >= 500) return { why: `${url} answered HTTP ${res.status} (${said}): retrying every ${RETRY_MS / 1000} s` }
+  throw new EzioError('network', `${url} answered HTTP ${res.status}: ${said}`)
+}
+
+/** The machine's config from SERVER/ezio.json, as the server decides it for machine ID. */
+export async function fetchConfig (base: string, id: string): Promise<DeployConfig> {
+  const url = `${base}/ezio.json?mac=${encodeURIComponent(id)}`
+  const text = new TextDecoder().decode(await fetchFromServer(url, { retry: true, id }))
+  try {
+    return parseConfig(text, url)
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new EzioError('badTorrent', err.message)
+    throw err
+  }
+}
+
+/** A torrent from a path, or from an http(s) URL (once, or with RETRY until the server answers). */
+export async function loadTorrentFrom (source: string, opts: { retry: boolean } = { retry: false }): Promise<TorrentMeta> {
+  if (!/^https?:\/\//.test(source)) return loadTorrent(source)
+  return parseTorrentFile(await fetchFromServer(source, opts), source)
+}
+
+function causeOf (err: unknown): string {
+  const e = err as { message?: string, cause?: { code?: string, message?: string } }
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err)
+}

@@ -1,0 +1,39 @@
+import { ProtocolError } from './error.ts'
+
+export type AfterAction = 'reboot' | 'poweroff' | 'shell'
+export const afterActions: readonly AfterAction[] = ['reboot', 'poweroff', 'shell']
+
+/** What `ezio serve` hands a lab machine at GET /ezio.json. */
+export interface DeployConfig {
+  version: 1
+  torrent: string
+  target: string
+  after: AfterAction
+  seedRatio: number
+  seedIdle: number
+  peers: string[]
+  report: string
+}
+
+/** The config a machine fetched, checked field by field; SOURCE names it in errors. */
+export function parseConfig (text: string, source: string): DeployConfig {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new ProtocolError(`the config from ${source} is not JSON (${(err as Error).message}): is ${source} an ezio server?`)
+  }
+  const c = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<DeployConfig>
+  const bad = (field: string, want: string): never => {
+    throw new ProtocolError(`the config from ${source} has no valid "${field}" (${want}): update the server or the appliance so that their versions match`)
+  }
+  if (c.version !== 1) bad('version', '1')
+  if (typeof c.torrent !== 'string') bad('torrent', 'a URL')
+  if (typeof c.target !== 'string' || c.target === '') bad('target', '"auto" or a device')
+  if (!afterActions.includes(c.after as AfterAction)) bad('after', afterActions.join('|'))
+  if (typeof c.seedRatio !== 'number' || c.seedRatio < 0) bad('seedRatio', 'a number >= 0')
+  if (typeof c.seedIdle !== 'number' || c.seedIdle < 0) bad('seedIdle', 'seconds >= 0')
+  if (!Array.isArray(c.peers) || !c.peers.every(p => typeof p === 'string')) bad('peers', 'a list of HOST:PORT')
+  if (typeof c.report !== 'string') bad('report', 'a URL')
+  return c as DeployConfig
+}
