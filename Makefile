@@ -27,20 +27,22 @@ dist/ezio: dist/ezio.cjs build/sea.sh
 	build/sea.sh $(NODE) dist/ezio.cjs dist/ezio
 
 # What lab machines PXE-boot (build/netboot.sh); KERNEL=vmlinuz
-# MODULES=.../lib/modules/VERSION builds it around a custom kernel instead.
+# MODULES=.../lib/modules/VERSION builds it around a custom kernel instead;
+# FIRMWARE=free leaves Debian's non-free-firmware out (kernel/README.md).
 KERNEL ?=
 MODULES ?=
-NETBOOT_FILES := $(addprefix dist/netboot/,vmlinuz initrd.img undionly.kpxe snponly.efi pxelinux.cfg/default)
+FIRMWARE ?= non-free
+NETBOOT_FILES := $(addprefix dist/netboot/,vmlinuz initrd.img undionly.kpxe snponly.efi shimx64.efi grubx64.efi pxelinux.cfg/default)
 NETBOOT_SOURCES := $(wildcard initramfs/* kernel/*.txt build/netboot.sh build/netboot/*.sh)
 
 netboot: $(NETBOOT_FILES)
 
 $(NETBOOT_FILES) &: dist/ezio $(NETBOOT_SOURCES) dist/cache/kernel-choice $(KERNEL)
-	build/netboot.sh dist/netboot dist/ezio dist/cache "$(KERNEL)" "$(MODULES)"
+	FIRMWARE=$(FIRMWARE) build/netboot.sh dist/netboot dist/ezio dist/cache "$(KERNEL)" "$(MODULES)"
 
-# Rewritten only when KERNEL or MODULES change, so that a change rebuilds.
+# Rewritten only when KERNEL, MODULES or FIRMWARE change, so that a change rebuilds.
 dist/cache/kernel-choice: FORCE
-	@mkdir -p $(@D); echo 'KERNEL=$(KERNEL) MODULES=$(MODULES)' | cmp -s - $@ || echo 'KERNEL=$(KERNEL) MODULES=$(MODULES)' > $@
+	@mkdir -p $(@D); echo 'KERNEL=$(KERNEL) MODULES=$(MODULES) FIRMWARE=$(FIRMWARE)' | cmp -s - $@ || echo 'KERNEL=$(KERNEL) MODULES=$(MODULES) FIRMWARE=$(FIRMWARE)' > $@
 
 FORCE:
 

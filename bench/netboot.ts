@@ -21,7 +21,7 @@ const teardown = { teardown: (fn: () => unknown) => { cleanups.push(fn) } }
 interface Boot { ok: boolean, clientSeconds?: number, rebootSeconds?: number, why?: string }
 
 async function serve (image: string, state: string, port: number, btPort: number): Promise<void> {
-  const proc = ezioProcess(['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', state, '--seed-idle', '0', '--netboot', netbootDir])
+  const proc = ezioProcess(['serve', image, '--accept-all', '--port', String(port), '--bt-port', String(btPort), '--state', state, '--seed-idle', '0', '--netboot', netbootDir])
   cleanups.push(async () => { proc.kill('SIGTERM'); await proc })
   await waitFor('ezio serve', async () => (await fetch(`http://127.0.0.1:${port}/api/machines`).catch(() => undefined))?.ok || undefined, 300_000)
 }

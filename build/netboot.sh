@@ -4,6 +4,7 @@
 #   initrd.img   busybox, the ezio executable and its libraries, the modules
 #                of kernel/modules.txt and their firmware; cpio, zstd -19
 #   undionly.kpxe, snponly.efi, pxelinux.cfg/default   (build/netboot/pxe.sh)
+#   shimx64.efi, grubx64.efi   Debian's signed Secure Boot chain (secure-boot.sh)
 # Only Debian's archive is used (apt-get download), cached in CACHE.
 # Usage: netboot.sh OUT EZIO CACHE [KERNEL MODULES_DIR]
 set -eu
@@ -36,7 +37,8 @@ echo "netboot: compressing the initrd (zstd -19: a minute or two)" >&2
 
 cp "$kernel" "$work/vmlinuz"
 "$here/pxe.sh" "$work"
-for f in vmlinuz initrd.img undionly.kpxe snponly.efi; do mv "$work/$f" "$out/$f"; done
+"$here/secure-boot.sh" "$cache" "$work/secure-boot" "$work"
+for f in vmlinuz initrd.img undionly.kpxe snponly.efi shimx64.efi grubx64.efi; do mv "$work/$f" "$out/$f"; done
 mkdir -p "$out/pxelinux.cfg"
 mv "$work/pxelinux.cfg/default" "$out/pxelinux.cfg/default"
 

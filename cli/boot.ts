@@ -1,11 +1,12 @@
 import { runBoot } from '../client/boot.ts'
 import { machineId } from '../client/machine-id.ts'
 import { EzioError } from '../engine/errors.ts'
+import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
 import { numberOption, parse, positionals } from './args.ts'
 import type { Command } from './command.ts'
 import { exitCodeHelp } from './exit-codes.ts'
 
-const help = `Usage: ezio boot SERVER_URL [--id NAME] [--target DEVICE] [--countdown S]
+const help = `Usage: ezio boot SERVER_URL [--id NAME] [--target DEVICE [--force]] [--countdown S]
 
 What a PXE-booted lab machine runs (initramfs/init calls it): fetches
 SERVER_URL/ezio.json?mac=NAME and the torrent it names, waiting while the
@@ -17,23 +18,29 @@ the after-action (reboot, poweroff or shell) on stdout.
 
 --id      this machine as the server knows it (default: the MAC address of
           the interface that routes to the server)
---target  the disk to write, instead of the one the config names
+--target  the disk to write, instead of the one the config names; checked
+          before the countdown (missing, read-only, mounted, too small, not a
+          disk), and refused when removable or USB unless --force
 
 ${exitCodeHelp}`
 
 async function run (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('boot', argv, {
     target: { type: 'string' },
+    force: { type: 'boolean' },
     id: { type: 'string' },
     countdown: { type: 'string' }
   })
   const [server] = positionals('boot', pos, ['SERVER_URL'])
   const base = server!.replace(/\/+$/, '')
   if (!/^https?:\/\//.test(base)) throw new EzioError('usage', `ezio boot: SERVER_URL ${server} is not an http:// URL`)
+  const id = values.id === undefined ? await machineId(new URL(base).hostname) : machineIdOf(values.id)
+  if (!id) throw new EzioError('usage', `ezio boot: --id ${values.id} is not a machine id (${machineIdRule})`)
   const after = await runBoot({
     server: base,
-    id: values.id ?? await machineId(new URL(base).hostname),
+    id,
     target: values.target,
+    force: !!values.force,
     countdown: numberOption('boot', 'countdown', values.countdown, 10, { min: 0 })
   })
   process.stdout.write(after + '\n')

@@ -15,7 +15,8 @@ export const exitCodes: Record<ErrorKind | 'ok', number> = {
   aborted: 10,
   noTarget: 11,
   badImage: 12,
-  refused: 13
+  refused: 13,
+  alreadyImaged: 14
 }
 
 /** The table printed by `--help`, kept here so that it cannot drift from the codes. */
@@ -24,4 +25,5 @@ export const exitCodeHelp = `Exit codes:
   3 bad torrent     4 target missing or not writable
   5 target mounted  6 target too small  7 write failed (EIO, ENOSPC, ...)
   8 network         9 verify found bad pieces   10 aborted by the operator
- 11 no target disk found (auto)   12 image unreadable   13 refused by the server`
+ 11 no target disk found (auto)   12 image unreadable   13 refused by the server
+ 14 the server says this machine's disk already holds its image`

@@ -1,7 +1,7 @@
 import { openImage } from '../engine/disk/target.ts'
 import { rate, mb } from '../engine/format.ts'
 import { loadTorrentFrom } from '../client/fetch.ts'
-import { seedImage } from '../engine/swarm/seed.ts'
+import { SeedClient } from '../engine/swarm/seed.ts'
 import { EzioError } from '../engine/errors.ts'
 import { numberOption, parse, peerOption, positionals } from './args.ts'
 import type { Command } from './command.ts'
@@ -27,17 +27,17 @@ async function run (argv: string[]): Promise<number> {
   if (image.info.size < meta.layout.end) {
     throw new EzioError('badImage', `image ${imagePath} holds ${image.info.size} bytes but the torrent needs ${meta.layout.end}: seed the image the torrent was made from`)
   }
-  const seeder = await seedImage({
-    meta,
-    image: image.handle,
+  const peers = peerOption('seed', values.peer)
+  const seeder = await SeedClient.start({
     port: numberOption('seed', 'bt-port', values['bt-port'], 0, { integer: true, min: 0 }),
-    skipVerify: values['skip-verify'],
-    superSeed: values['super-seed'],
-    peers: peerOption('seed', values.peer)
+    superSeed: values['super-seed']
   })
+  await seeder.add(meta, image.handle, { skipVerify: values['skip-verify'], peers })
+    .catch(async (err: unknown) => { await seeder.stop(); throw err })
   process.stderr.write(`seeding ${meta.name} (${meta.infoHash}) on port ${seeder.port}\n`)
   const ticker = setInterval(() => {
-    process.stderr.write(`seeding: up ${rate(seeder.torrent.uploadSpeed)}, ${mb(seeder.traffic.uploaded)} MB uploaded, ${seeder.torrent.numPeers} peers\n`)
+    const s = seeder.stats()
+    process.stderr.write(`seeding: up ${rate(s.upRate)}, ${mb(s.uploaded)} MB uploaded, ${s.peers} peers\n`)
   }, 10_000)
   await new Promise<void>(resolve => {
     process.once('SIGINT', resolve)

@@ -1,27 +1,46 @@
+import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { EzioError } from '../engine/errors.ts'
 import { afterActions, type AfterAction } from '../protocol/config.ts'
+import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
+import type { Admission } from '../server/boot-decision.ts'
+import { imageNameRule, type ImageSpec } from '../server/images.ts'
 import { startServer, type ServeOptions } from '../server/serve.ts'
 import { choiceOption, numberOption, parse, positionals } from './args.ts'
 import type { Command } from './command.ts'
 
-const help = `Usage: ezio serve IMAGE [--name NAME] [--port 8080] [--bt-port 6881]
-         [--advertise ADDR] [--target auto|DEVICE] [--after reboot|poweroff|shell]
-         [--seed-ratio R] [--seed-idle S] [--allow MAC,...] [--netboot DIR] [--state DIR]
-         [--upload-limit MB/s] [--pxe IFACE] [--countdown S]
+const help = `Usage: ezio serve [IMAGE] [--image NAME=PATH]... [--name NAME] [--port 8080]
+         [--bt-port 6881] [--advertise ADDR] [--target auto|DEVICE]
+         [--after reboot|poweroff|shell] [--seed-ratio R] [--seed-idle S]
+         [--allow MAC,...|FILE] [--accept-all] [--assign MAC=NAME]... [--wake]
+         [--netboot DIR] [--state DIR] [--upload-limit MB/s] [--pxe IFACE]
+         [--countdown S]
 
 Everything a lab deployment needs, in one process: makes the private torrent
-of IMAGE (once; reused while the image is unchanged), runs the tracker, seeds
-the image, serves the config, the torrent and the netboot files to the lab
-machines, and a live dashboard at http://ADDR:PORT/.
+of each image (once; reused while the image is unchanged), runs the tracker,
+seeds the images, serves each machine its boot script and config, the
+torrents and the netboot files, and a live dashboard at http://ADDR:PORT/.
 
+The server decides each boot: a machine whose disk holds its image,
+complete, boots that disk (iPXE exits to the next boot device; /ezio.json
+answers 409 and the appliance powers off); a machine to be imaged gets the
+appliance. Re-image, wake, accept and assign from the dashboard or the API.
+
+IMAGE     the image to deploy (named by --name, default its file name);
+          optional when --image is given
+--image   NAME=PATH, another image to deploy; the first image is the default
+--assign  MAC=NAME: the image that machine gets (default: the first)
+--allow   only these MAC addresses (a list, or a file of them) may be
+          imaged; others are refused
+--accept-all  every machine that asks may be imaged. With neither --allow
+          nor --accept-all, a machine waits until the operator accepts it
+--wake    send Wake-on-LAN to every known machine at start
 --target  the disk machines write to: auto (default: the one internal disk at
           least as big as the image) or a device path
 --after   what machines do when done: reboot (default), poweroff, shell
---allow   only these MAC addresses get a config; others are refused
 --netboot where vmlinuz and initrd.img are (default dist/netboot)
---state   where the torrent, tokens and machine list are kept across restarts
+--state   where torrents, tokens, machines and actions are kept across restarts
 --upload-limit  cap the seeder's upload (MB/s), e.g. to spare the server's
           uplink; the machines then serve each other the rest
 --pxe     run dnsmasq as a proxy DHCP server on IFACE: the lab's DHCP server
@@ -31,10 +50,13 @@ machines, and a live dashboard at http://ADDR:PORT/.
           starts (any key aborts); default 10, 0 for unattended rooms`
 
 async function run (argv: string[]): Promise<number> {
-  const opts = serveOptions(argv)
+  const opts = await serveOptions(argv)
   const log = (line: string): void => { process.stderr.write(`ezio serve: ${line}\n`) }
   const server = await startServer(opts, log)
-  process.stdout.write(`ezio serve: ${opts.name} (${(server.meta.length / 1e6).toFixed(0)} MB) — dashboard ${server.url}/?token=${server.operatorToken} — PXE kernel command line: ezio.server=${server.url}\n`)
+  const first = server.images.default
+  const more = server.images.list.length > 1 ? ` + ${server.images.list.length - 1} more image${server.images.list.length > 2 ? 's' : ''}` : ''
+  process.stdout.write(`ezio serve: ${first.name} (${(first.meta.length / 1e6).toFixed(0)} MB)${more} — dashboard ${server.url}/?token=${server.operatorToken} — ` +
+    `PXE kernel command line: ezio.server=${server.url} — admission: ${admissionLine(opts.admission)}\n`)
   await new Promise<void>(resolve => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
@@ -44,29 +66,41 @@ async function run (argv: string[]): Promise<number> {
   return 0
 }
 
-function serveOptions (argv: string[]): ServeOptions {
-  const { values, positionals: pos } = parse('serve', argv, {
-    name: { type: 'string' },
-    port: { type: 'string' },
-    'bt-port': { type: 'string' },
-    advertise: { type: 'string' },
-    target: { type: 'string' },
-    after: { type: 'string' },
-    'seed-ratio': { type: 'string' },
-    'seed-idle': { type: 'string' },
-    allow: { type: 'string', multiple: true },
-    netboot: { type: 'string' },
-    state: { type: 'string' },
-    'upload-limit': { type: 'string' },
-    pxe: { type: 'string' },
-    countdown: { type: 'string' }
-  })
-  const [image] = positionals('serve', pos, ['IMAGE'])
-  const name = values.name ?? path.basename(image!).replace(/\.[^.]*$/, '')
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new EzioError('usage', `ezio serve: --name ${name} may hold only letters, digits, '.', '_' and '-'`)
+function admissionLine (a: Admission): string {
+  if (a.acceptAll) return 'every machine that asks is imaged (--accept-all)'
+  if (a.allow.size > 0) return `only the ${a.allow.size} machines of --allow (and those the operator accepts)`
+  return 'each new machine waits until the operator accepts it on the dashboard'
+}
+
+const options = {
+  image: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  port: { type: 'string' },
+  'bt-port': { type: 'string' },
+  advertise: { type: 'string' },
+  target: { type: 'string' },
+  after: { type: 'string' },
+  'seed-ratio': { type: 'string' },
+  'seed-idle': { type: 'string' },
+  allow: { type: 'string', multiple: true },
+  'accept-all': { type: 'boolean' },
+  assign: { type: 'string', multiple: true },
+  wake: { type: 'boolean' },
+  netboot: { type: 'string' },
+  state: { type: 'string' },
+  'upload-limit': { type: 'string' },
+  pxe: { type: 'string' },
+  countdown: { type: 'string' }
+} as const
+
+async function serveOptions (argv: string[]): Promise<ServeOptions> {
+  const { values, positionals: pos } = parse('serve', argv, options)
+  const images = imagesOf(pos, values.name, values.image ?? [])
   return {
-    image: image!,
-    name,
+    images,
+    assign: assignmentsOf(values.assign ?? [], images),
+    admission: { allow: await allowListOf(values.allow ?? []), acceptAll: !!values['accept-all'] },
+    wakeAll: !!values.wake,
     port: numberOption('serve', 'port', values.port, 8080, { integer: true, min: 1 }),
     btPort: numberOption('serve', 'bt-port', values['bt-port'], 6881, { integer: true, min: 1 }),
     advertise: values.advertise,
@@ -74,13 +108,55 @@ function serveOptions (argv: string[]): ServeOptions {
     after: choiceOption<AfterAction>('serve', 'after', values.after, afterActions, 'reboot'),
     seedRatio: numberOption('serve', 'seed-ratio', values['seed-ratio'], 3, { min: 0 }),
     seedIdle: numberOption('serve', 'seed-idle', values['seed-idle'], 90, { min: 0 }),
-    allow: new Set((values.allow ?? []).flatMap(a => a.split(',')).map(m => m.trim().toLowerCase()).filter(Boolean)),
     netbootDir: path.resolve(values.netboot ?? 'dist/netboot'),
-    stateDir: path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', name)),
+    stateDir: path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', images[0]!.name)),
     uploadLimit: values['upload-limit'] === undefined ? undefined : numberOption('serve', 'upload-limit', values['upload-limit'], 0, { min: 0.01 }) * 1e6,
     pxe: values.pxe,
     countdown: values.countdown === undefined ? undefined : numberOption('serve', 'countdown', values.countdown, 10, { integer: true, min: 0 })
   }
+}
+
+/** The positional IMAGE (named by --name) first, then each --image NAME=PATH. */
+function imagesOf (pos: string[], name: string | undefined, more: string[]): ImageSpec[] {
+  if (pos.length > 1 || (pos.length === 0 && more.length === 0)) positionals('serve', pos, ['IMAGE'])
+  const images: ImageSpec[] = pos.map(p => ({ name: name ?? path.basename(p).replace(/\.[^.]*$/, ''), path: p }))
+  for (const spec of more) {
+    const eq = spec.indexOf('=')
+    if (eq <= 0 || eq === spec.length - 1) throw new EzioError('usage', `ezio serve: --image ${spec} is not NAME=PATH`)
+    images.push({ name: spec.slice(0, eq), path: spec.slice(eq + 1) })
+  }
+  for (const [i, image] of images.entries()) {
+    if (!imageNameRule.test(image.name)) throw new EzioError('usage', `ezio serve: image name ${image.name} may hold only letters, digits, '.', '_' and '-'`)
+    if (images.findIndex(x => x.name === image.name) !== i) throw new EzioError('usage', `ezio serve: two images are named ${image.name}: image names are unique`)
+  }
+  return images
+}
+
+function assignmentsOf (specs: string[], images: ImageSpec[]): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const spec of specs) {
+    const eq = spec.lastIndexOf('=')
+    const id = machineIdOf(spec.slice(0, Math.max(eq, 0)))
+    const image = spec.slice(eq + 1)
+    if (eq <= 0 || !id) throw new EzioError('usage', `ezio serve: --assign ${spec} is not MAC=NAME (${machineIdRule})`)
+    if (!images.some(i => i.name === image)) throw new EzioError('usage', `ezio serve: --assign ${spec}: no image ${image}; images: ${images.map(i => i.name).join(', ')}`)
+    out.set(id, image)
+  }
+  return out
+}
+
+/** --allow takes MACs, comma-separated, or a file of them (one or more a line, # comments). */
+async function allowListOf (values: string[]): Promise<Set<string>> {
+  const words: string[] = []
+  for (const v of values) {
+    const text = await fs.readFile(v, 'utf8').catch(() => undefined)
+    words.push(...(text === undefined ? v : text.replace(/#.*$/gm, '')).split(/[\s,]+/).filter(Boolean))
+  }
+  return new Set(words.map(w => {
+    const id = machineIdOf(w)
+    if (!id) throw new EzioError('usage', `ezio serve: --allow ${w} is not a MAC address or machine name (${machineIdRule})`)
+    return id
+  }))
 }
 
 export const serve: Command = { name: 'serve', summary: 'run a deployment: tracker, seeder, config, netboot files, dashboard', help, run }

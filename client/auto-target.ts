@@ -18,10 +18,7 @@ export async function autoTarget (needed: number, sysBlock = '/sys/block'): Prom
     const size = Number(await read(`${dir}/size`)) * 512
     const model = (await read(`${dir}/device/model`)) || (await read(`${dir}/device/name`)) || ''
     const c: Candidate = { name, size, model }
-    if (NOT_A_DISK.test(name)) c.why = 'not a disk'
-    else if (await read(`${dir}/removable`) === '1') c.why = 'removable'
-    else if ((await fs.realpath(dir).catch(() => '')).includes('/usb')) c.why = 'USB'
-    else if (size < needed) c.why = `too small for ${needed} bytes`
+    c.why = NOT_A_DISK.test(name) ? 'not a disk' : await notInternal(dir) ?? (size < needed ? `too small for ${needed} bytes` : undefined)
     seen.push(c)
   }
   const fit = seen.filter(c => !c.why)
@@ -30,6 +27,15 @@ export async function autoTarget (needed: number, sysBlock = '/sys/block'): Prom
   throw new EzioError('noTarget', fit.length === 0
     ? `no internal disk can hold the image (${needed} bytes); disks seen: ${list}; set the target with ezio serve --target or ezio.target=`
     : `${fit.length} disks could be the target, ezio will not guess; disks seen: ${list}; set the target with ezio serve --target or ezio.target=`)
+}
+
+/** 'removable' or 'USB' for such a disk (or a partition of one) at sysfs DIR; undefined for an internal one. */
+export async function notInternal (dir: string): Promise<string | undefined> {
+  const real = await fs.realpath(dir).catch(() => dir)
+  const disk = await fs.access(`${real}/partition`).then(() => `${real}/..`, () => real)
+  if (await read(`${disk}/removable`) === '1') return 'removable'
+  if (real.includes('/usb')) return 'USB'
+  return undefined
 }
 
 async function read (file: string): Promise<string> {

@@ -1,12 +1,13 @@
-import { describeDevice } from '../engine/disk/device.ts'
 import { asEzioError } from '../engine/errors.ts'
 import type { AfterAction } from '../protocol/config.ts'
 import { blankStatus, type MachineState } from '../protocol/status.ts'
 import { autoTarget } from './auto-target.ts'
 import { runClone } from './clone.ts'
+import { describeLabel, diskLabel } from './disk-label.ts'
 import { fetchConfig, loadTorrentFrom } from './fetch.ts'
 import { eraseCountdown } from './progress/countdown.ts'
 import { Reporter } from './progress/report.ts'
+import { checkBootTarget } from './target-check.ts'
 
 export interface BootJob {
   /** The ezio server, http://HOST:PORT. */
@@ -15,6 +16,8 @@ export interface BootJob {
   id: string
   /** The disk to write, instead of the config's. */
   target?: string
+  /** Write a removable or USB disk named by target too. */
+  force: boolean
   countdown: number
 }
 
@@ -33,8 +36,8 @@ export async function runBoot (job: BootJob): Promise<AfterAction> {
     say('fetching')
     const meta = await loadTorrentFrom(config.torrent, { retry: true })
     const target = job.target ?? (config.target === 'auto' ? await autoTarget(meta.layout.end) : config.target)
-    const info = await describeDevice(target).catch(() => undefined)
-    await eraseCountdown({ target, sizeBytes: info?.size ?? 0, image: meta.name, imageBytes: meta.length }, job.countdown)
+    const info = await checkBootTarget(target, meta.layout.end, job.force)
+    await eraseCountdown({ target, disk: describeLabel(await diskLabel(info)), image: meta.name, imageBytes: meta.length }, job.countdown)
     await runClone({
       torrent: meta,
       target,

@@ -13,8 +13,9 @@ interface Wait { why: string }
 /**
  * GET URL from the ezio server. With RETRY, a server that is not up yet
  * (no connection, 5xx) or that asks this machine to wait (503: paused, not
- * yet accepted) is asked again every 2 s for as long as it takes; a refusal
- * (403) and any other answer are final.
+ * yet accepted; its reason is said as it gives it) is asked again every 2 s
+ * for as long as it takes; a refusal (403), "this machine is done" (409) and
+ * any other answer are final.
  */
 export async function fetchFromServer (url: string, opts: { retry: boolean, id?: string }): Promise<Uint8Array> {
   let saidAt = 0
@@ -42,7 +43,8 @@ async function fetchOnce (url: string, id: string | undefined): Promise<Uint8Arr
   if (res.ok) return body
   const said = new TextDecoder().decode(body).trim().split('\n')[0] || res.statusText
   if (res.status === 403) throw new EzioError('refused', `the server refuses this machine${id ? ` (${id})` : ''}: ${said}`)
-  if (res.status === 503) return { why: `the server asks this machine to wait (${said}): waiting` }
+  if (res.status === 409) throw new EzioError('alreadyImaged', said)
+  if (res.status === 503) return { why: said }
   if (res.status >= 500) return { why: `${url} answered HTTP ${res.status} (${said}): retrying every ${RETRY_MS / 1000} s` }
   throw new EzioError('network', `${url} answered HTTP ${res.status}: ${said}`)
 }

@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'noTarget'
   | 'badImage'
   | 'refused'
+  | 'alreadyImaged'
 
 /**
  * Every refusal and failure leaves through EzioError, so that each one has a

@@ -60,8 +60,13 @@ async function main (): Promise<number> {
     procs.push(labDhcp)
     logTo(labDhcp, path.join(dir, 'lab-dhcp.log'))
     const srv = await net.addHost('srv', 1)
-    const serve = net.exec(srv, ezioBin, ['serve', image, '--name', 'lab-disk', '--pxe', 'eth0', '--netboot', netboot,
-      '--state', path.join(dir, 'serve-state'), '--countdown', '0', '--seed-idle', '20'], { all: true, buffer: true })
+    // A fresh server state each run: the guests' MACs repeat, and a machine
+    // the last run imaged would now boot its own disk instead of cloning.
+    const state = path.join(dir, 'serve-state')
+    await fs.rm(state, { recursive: true, force: true })
+    say('admission: --accept-all (every guest that PXE-boots on the demo\'s private network is imaged)')
+    const serve = net.exec(srv, ezioBin, ['serve', image, '--name', 'lab-disk', '--pxe', 'eth0', '--netboot', netboot, '--accept-all',
+      '--state', state, '--countdown', '0', '--seed-idle', '20'], { all: true, buffer: true })
     procs.push(serve)
     logTo(serve, path.join(dir, 'serve.log'))
     let out = ''

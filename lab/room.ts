@@ -51,7 +51,7 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
   const state = path.join(opts.dir, 'serve-state')
   const ezio = opts.ezio ?? ezioBin
   const serve = net.exec(server, ezio, ['serve', opts.image, '--port', '8080', '--bt-port', '6881', '--state', state,
-    '--seed-ratio', String(opts.seedRatio ?? 3), '--seed-idle', String(opts.seedIdle ?? 30)], { all: true, buffer: true })
+    '--accept-all', '--seed-ratio', String(opts.seedRatio ?? 3), '--seed-idle', String(opts.seedIdle ?? 30)], { all: true, buffer: true })
   const url = `http://${server.ip}:8080`
   try {
     await until(async () => (await get(net, server, `${url}/ezio.json`)) !== undefined, 300, 'ezio serve to answer')

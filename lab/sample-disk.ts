@@ -1,13 +1,16 @@
 import { execa } from 'execa'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
+import { bootSectorCode } from './boot-sector.ts'
 
 const MiB = 1024 * 1024
 
 /**
  * A real disk to deploy: a GPT with one ext4 partition holding files, as a
- * lab image would. Made without mounting anything: mke2fs -d fills the
- * filesystem from a directory, dd puts it in place.
+ * lab image would, and a boot sector that says on the screen and the serial
+ * port that the machine booted from it (lab/boot-sector.ts). Made without
+ * mounting anything: mke2fs -d fills the filesystem from a directory, dd
+ * puts it in place.
  */
 export async function makeSampleDisk (file: string, sizeMiB: number, workDir: string): Promise<void> {
   const tree = path.join(workDir, 'sample-tree')
@@ -33,4 +36,8 @@ export async function makeSampleDisk (file: string, sizeMiB: number, workDir: st
   await execa('dd', [`if=${fsImage}`, `of=${file}`, 'bs=1M', `seek=${partStart / MiB}`, 'conv=notrunc,sparse', 'status=none'])
   await fs.rm(fsImage, { force: true })
   await fs.rm(tree, { recursive: true, force: true })
+  // Into the protective MBR's code area, before its partition entries (byte 446).
+  const disk = await fs.open(file, 'r+')
+  await disk.write(bootSectorCode(), 0, undefined, 0)
+  await disk.close()
 }

@@ -1,8 +1,9 @@
 import bencode from 'bencode'
 import type { AfterAction, DeployConfig } from '../protocol/config.ts'
+import type { ServedImage } from './images.ts'
 
+/** What every machine's config shares: set by ezio serve's options. */
 export interface Deployment {
-  name: string
   target: string
   after: AfterAction
   seedRatio: number
@@ -11,11 +12,11 @@ export interface Deployment {
   machineToken: string
 }
 
-/** The config a machine fetches, with every address as that machine reached us. */
-export function configFor (d: Deployment, host: string, hostPort: string): DeployConfig {
+/** The config for IMAGE, with every address as the machine reached us. */
+export function configFor (d: Deployment, image: ServedImage, host: string, hostPort: string): DeployConfig {
   return {
     version: 1,
-    torrent: `http://${hostPort}/ezio.torrent`,
+    torrent: `http://${hostPort}/${image.name}.torrent`,
     target: d.target,
     after: d.after,
     seedRatio: d.seedRatio,

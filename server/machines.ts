@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import type { CloneStatus, MachineState } from '../protocol/status.ts'
+import { blankStatus, type CloneStatus, type MachineState } from '../protocol/status.ts'
 
 export type ServerMachineState = MachineState | 'refused'
 
@@ -13,30 +13,21 @@ export interface Machine extends Omit<CloneStatus, 'state'> {
   /** When it started cloning and when it was done (ms since epoch). */
   startedAt: number | null
   doneAt: number | null
+  /** The image it is to hold, by name; null: the server's default image. */
+  image: string | null
+  /** The operator accepted it: it may be imaged whatever --allow says. */
+  accepted: boolean
+  /** Info hash of the image its disk holds, complete; null once it is sent back or being rewritten. */
+  holds: string | null
+  /** Info hash of the image its last config named. */
+  fetched: string | null
 }
-
-export interface RoomTotals {
-  machines: number
-  done: number
-  failed: number
-  active: number
-  downRate: number
-  upRate: number
-  bytesDone: number
-  bytesTotal: number
-  fromSeeder: number
-  fromPeers: number
-  /** Seconds since the first machine showed up. */
-  elapsed: number
-  /** Seconds until the slowest active machine is done, null when unknown. */
-  eta: number | null
-}
-
-const finished: ServerMachineState[] = ['done', 'failed', 'refused']
 
 /**
- * Every machine that reported, kept in STATE/machines.json so that a
- * restarted server still lists them.
+ * Every machine the server has heard of, with what it reported and what the
+ * operator decided for it, kept in STATE/machines.json so that a restarted
+ * server still lists and decides the same. Each operator action is also
+ * appended to STATE/actions.log, one JSON line each.
  */
 export class Machines extends EventEmitter {
   private readonly byId = new Map<string, Machine>()
@@ -50,59 +41,85 @@ export class Machines extends EventEmitter {
   async load (): Promise<void> {
     try {
       const list = JSON.parse(await fs.readFile(this.file(), 'utf8')) as Machine[]
-      for (const m of list) this.byId.set(m.id, m)
+      for (const m of list) this.byId.set(m.id, { ...blankMachine(m.id, m.ip ?? '', m.firstSeen ?? Date.now()), ...m })
     } catch {}
+  }
+
+  get (id: string): Machine | undefined {
+    return this.byId.get(id)
+  }
+
+  /** The machine asked for its boot script or config from IP: known from now on. */
+  seen (id: string, ip: string): Machine {
+    const m = this.byId.get(id)
+    // A machine that waits asks every 2 s: its lastSeen alone is not worth a write.
+    if (m && (!ip || ip === m.ip)) {
+      m.lastSeen = Date.now()
+      return m
+    }
+    return this.put({ ...(m ?? blankMachine(id, ip, Date.now())), ip: ip || m?.ip || '', lastSeen: Date.now() })
+  }
+
+  /** It was given the config for the image of INFOHASH. */
+  handedOut (id: string, ip: string, infoHash: string): Machine {
+    const m = this.seen(id, ip)
+    return this.put({ ...m, fetched: infoHash, state: m.state === 'waiting' || m.state === 'refused' ? 'booting' : m.state, error: null })
   }
 
   report (status: CloneStatus, ip: string): Machine {
     const now = Date.now()
-    const prev = this.byId.get(status.id)
-    const m: Machine = {
+    const prev = this.byId.get(status.id) ?? blankMachine(status.id, ip, now)
+    const complete = status.state === 'done' || status.state === 'seeding'
+    return this.put({
+      ...prev,
       ...status,
       ip,
-      firstSeen: prev?.firstSeen ?? now,
       lastSeen: now,
-      startedAt: prev?.startedAt ?? (status.state === 'cloning' ? now : null),
-      doneAt: status.state === 'done' || status.state === 'seeding' ? prev?.doneAt ?? now : null
-    }
-    this.byId.set(m.id, m)
-    this.changed()
-    return m
+      startedAt: status.state === 'cloning' ? prev.startedAt ?? now : prev.startedAt,
+      doneAt: complete ? prev.doneAt ?? now : null,
+      holds: complete ? prev.fetched ?? prev.holds : status.state === 'cloning' ? null : prev.holds
+    })
   }
 
-  refuse (id: string, ip: string, reason: string): void {
-    const prev = this.byId.get(id)
-    const now = Date.now()
-    this.byId.set(id, {
-      id, ip, state: 'refused', error: reason, bytesDone: 0, total: prev?.total ?? 0, reused: 0, downRate: 0, upRate: 0,
-      fromSeeder: 0, fromPeers: 0, uploaded: 0, peers: 0, eta: null, firstSeen: prev?.firstSeen ?? now, lastSeen: now, startedAt: null, doneAt: null
-    })
-    this.changed()
+  refuse (id: string, ip: string, reason: string): Machine {
+    const m = this.seen(id, ip)
+    return this.put({ ...m, ...blankStatus(id, 'failed', m.total), state: 'refused', error: reason })
+  }
+
+  /** A machine that waits for the operator. */
+  waiting (id: string, ip: string, reason: string): Machine {
+    const m = this.seen(id, ip)
+    return m.state === 'waiting' && m.error === reason ? m : this.put({ ...m, state: 'waiting', error: reason })
+  }
+
+  accept (id: string): Machine {
+    const m = this.byId.get(id) ?? blankMachine(id, '', Date.now())
+    this.log('accept', id)
+    return this.put({ ...m, accepted: true, error: m.state === 'waiting' ? null : m.error })
+  }
+
+  /** Its next boot clones again, whatever its disk holds. */
+  reimage (id: string): Machine | undefined {
+    const m = this.byId.get(id)
+    if (!m) return undefined
+    this.log('reimage', id)
+    return this.put({ ...m, holds: null, doneAt: null })
+  }
+
+  assign (id: string, image: string): Machine {
+    const m = this.byId.get(id) ?? blankMachine(id, '', Date.now())
+    this.log('assign', id, { image })
+    return this.put({ ...m, image })
   }
 
   list (): Machine[] {
     return [...this.byId.values()].sort((a, b) => a.firstSeen - b.firstSeen)
   }
 
-  totals (): RoomTotals {
-    const list = this.list()
-    const active = list.filter(m => !finished.includes(m.state) && m.state !== 'seeding')
-    const etas = active.map(m => m.eta)
-    const first = Math.min(...list.map(m => m.firstSeen))
-    return {
-      machines: list.length,
-      done: list.filter(m => m.state === 'done' || m.state === 'seeding').length,
-      failed: list.filter(m => m.state === 'failed' || m.state === 'refused').length,
-      active: active.length,
-      downRate: sum(active.map(m => m.downRate)),
-      upRate: sum(list.map(m => m.upRate)),
-      bytesDone: sum(list.map(m => m.bytesDone)),
-      bytesTotal: sum(list.map(m => m.total)),
-      fromSeeder: sum(list.map(m => m.fromSeeder)),
-      fromPeers: sum(list.map(m => m.fromPeers)),
-      elapsed: list.length ? Math.round((Date.now() - first) / 1000) : 0,
-      eta: active.length === 0 ? 0 : etas.some(e => e === null) ? null : Math.max(...(etas as number[]))
-    }
+  /** Appends an operator action to STATE/actions.log. */
+  log (action: string, id: string, detail: Record<string, unknown> = {}): void {
+    const line = JSON.stringify({ at: new Date().toISOString(), action, id, ...detail }) + '\n'
+    fs.appendFile(path.join(this.stateDir, 'actions.log'), line).catch(() => {})
   }
 
   async flush (): Promise<void> {
@@ -110,10 +127,12 @@ export class Machines extends EventEmitter {
     if (this.dirty) await this.save()
   }
 
-  private changed (): void {
+  private put (m: Machine): Machine {
+    this.byId.set(m.id, m)
     this.emit('change')
     this.dirty = true
     if (!this.saving) this.saving = this.save().finally(() => { this.saving = undefined })
+    return m
   }
 
   // Written to a temporary file and renamed: a crash mid-write keeps the old list.
@@ -131,6 +150,17 @@ export class Machines extends EventEmitter {
   }
 }
 
-function sum (xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0)
+function blankMachine (id: string, ip: string, now: number): Machine {
+  return {
+    ...blankStatus(id, 'waiting'),
+    ip,
+    firstSeen: now,
+    lastSeen: now,
+    startedAt: null,
+    doneAt: null,
+    image: null,
+    accepted: false,
+    holds: null,
+    fetched: null
+  }
 }

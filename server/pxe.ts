@@ -9,17 +9,27 @@ export interface ProxyDhcp {
   stop: () => Promise<void>
 }
 
+/** IFACE's IPv4 address and prefix length: where the machines on it reach this server. */
+export function interfaceAddress (iface: string): { address: string, prefix: number } {
+  const addr = (os.networkInterfaces()[iface] ?? []).find(a => a.family === 'IPv4')
+  if (!addr || !addr.cidr) throw new EzioError('usage', `ezio serve --pxe ${iface}: that interface has no IPv4 address; name the interface of the lab network (ip -br addr)`)
+  return { address: addr.address, prefix: Number(addr.cidr.split('/')[1]) }
+}
+
 /**
  * dnsmasq in proxy-DHCP mode on IFACE: the lab's own DHCP server keeps
  * handing out addresses; dnsmasq only adds the boot information. PXE ROMs get
- * iPXE over TFTP (undionly.kpxe for BIOS, snponly.efi for UEFI); iPXE, which
- * says so with option 175, gets boot.ipxe over HTTP from this server.
+ * iPXE over TFTP from TFTPROOT (undionly.kpxe for BIOS, snponly.efi for
+ * UEFI); iPXE, which says so with option 175, gets boot.ipxe over HTTP from
+ * this server. UEFI PCs do not get the signed shim here: Debian's GRUB 2.06,
+ * which shim loads, cannot use a proxy DHCP offer (GNU savannah bug #55636)
+ * and never finds its TFTP server; the Secure Boot chain needs a DHCP server
+ * whose own answer names the TFTP server (README). TFTPROOT carries it too.
  * Supervised: restarted if it dies, stopped with the server.
  */
 export function startProxyDhcp (iface: string, httpPort: number, tftpRoot: string, log: (line: string) => void): ProxyDhcp {
-  const addr = (os.networkInterfaces()[iface] ?? []).find(a => a.family === 'IPv4')
-  if (!addr || !addr.cidr) throw new EzioError('usage', `ezio serve --pxe ${iface}: that interface has no IPv4 address; name the interface of the lab network (ip -br addr)`)
-  const network = networkOf(addr.address, Number(addr.cidr.split('/')[1]))
+  const addr = interfaceAddress(iface)
+  const network = networkOf(addr.address, addr.prefix)
   const args = [
     '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--pid-file=',
     '--port=0', `--interface=${iface}`, '--bind-interfaces', '--log-dhcp',
@@ -48,7 +58,7 @@ export function startProxyDhcp (iface: string, httpPort: number, tftpRoot: strin
     })
   }
   start()
-  log(`proxy DHCP on ${iface} (${network}/${addr.cidr.split('/')[1]}): PXE machines boot from ${addr.address}`)
+  log(`proxy DHCP on ${iface} (${network}/${addr.prefix}): PXE machines boot from ${addr.address} (BIOS: undionly.kpxe, UEFI: snponly.efi; TFTP from ${tftpRoot})`)
   return {
     address: addr.address,
     stop: () => new Promise(resolve => {

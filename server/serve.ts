@@ -1,22 +1,28 @@
 import { promises as fs } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
-import { openImage } from '../engine/disk/target.ts'
 import { EzioError, errnoOf } from '../engine/errors.ts'
-import { seedImage, type Seeder } from '../engine/swarm/seed.ts'
-import { parseTorrentFile, type TorrentMeta } from '../engine/torrent/load.ts'
+import { SeedClient } from '../engine/swarm/seed.ts'
 import type { AfterAction } from '../protocol/config.ts'
+import { macBytes } from '../protocol/machine-id.ts'
 import { primaryAddress } from './addresses.ts'
-import { handler, type App } from './http.ts'
+import type { App } from './app.ts'
+import type { Admission } from './boot-decision.ts'
+import { handler } from './http.ts'
+import { Images, type ImageSpec } from './images.ts'
 import { Machines } from './machines.ts'
-import { startProxyDhcp } from './pxe.ts'
+import { grubConfig, writeTftpRoot } from './grub.ts'
+import { interfaceAddress, startProxyDhcp } from './pxe.ts'
 import { loadTokens } from './tokens.ts'
-import { imageTorrent } from './torrent-cache.ts'
 import { roomTracker } from './tracker.ts'
+import { wake, type WakeSent } from './wake.ts'
 
 export interface ServeOptions {
-  image: string
-  name: string
+  /** The first is the default image. */
+  images: ImageSpec[]
+  /** Machine id → image name, set at start. */
+  assign: Map<string, string>
+  admission: Admission
   port: number
   btPort: number
   advertise?: string
@@ -24,8 +30,6 @@ export interface ServeOptions {
   after: AfterAction
   seedRatio: number
   seedIdle: number
-  /** MACs allowed to get a config; empty allows every machine. */
-  allow: Set<string>
   netbootDir: string
   stateDir: string
   /** Bytes per second. */
@@ -33,77 +37,94 @@ export interface ServeOptions {
   /** Run proxy DHCP on this interface. */
   pxe?: string
   countdown?: number
+  /** Wake every known machine once started. */
+  wakeAll: boolean
 }
 
 export interface RunningServer {
   /** Where machines and the operator reach it: http://ADDR:PORT. */
   url: string
   operatorToken: string
-  meta: TorrentMeta
+  images: Images
   stop: () => Promise<void>
 }
 
 /**
- * Everything a lab deployment needs, in one process: the image's torrent,
- * the seeder, the tracker, the HTTP routes (config, torrent, netboot files,
- * dashboard) and, if asked, proxy DHCP.
+ * Everything a lab deployment needs, in one process: each image's torrent,
+ * one seeder for them all, the tracker, the HTTP routes (boot scripts,
+ * config, torrents, netboot files, dashboard, operator actions) and, if
+ * asked, proxy DHCP.
  */
 export async function startServer (opts: ServeOptions, log: (line: string) => void): Promise<RunningServer> {
   await fs.mkdir(opts.stateDir, { recursive: true })
-  const { file, reused } = await imageTorrent(opts.image, opts.name, opts.stateDir, log)
-  const meta = await parseTorrentFile(file, `${opts.stateDir}/${opts.name}.torrent`)
-  if (reused) log(`reusing the torrent of ${opts.image} (unchanged since it was hashed)`)
+  const images = await Images.open(opts.images, opts.stateDir, log)
   const tokens = await loadTokens(opts.stateDir)
   const machines = new Machines(opts.stateDir)
   await machines.load()
-  const image = await openImage(opts.image)
-  // The image was just hashed, or is unchanged since: no second hash pass.
-  // The server's link is the room's bottleneck: each piece should cross it once (super-seed.js in patches/).
-  const seeder = await seedImage({ meta, image: image.handle, port: opts.btPort, skipVerify: true, uploadLimit: opts.uploadLimit, superSeed: true })
-  const tracker = roomTracker(meta.infoHash)
-  const app = appOf(opts, { torrent: file, tracker, machines, seeder, machineToken: tokens.machine, operatorToken: tokens.operator })
+  for (const [id, image] of opts.assign) machines.assign(id, image)
+  const seeder = await seedAll(images, opts)
+  const tracker = roomTracker(images.infoHashes())
+  const app: App = {
+    deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, machineToken: tokens.machine },
+    images,
+    tracker,
+    machines,
+    port: opts.port,
+    advertise: opts.advertise,
+    netbootDir: opts.netbootDir,
+    operatorToken: tokens.operator,
+    admission: opts.admission,
+    paused: false,
+    bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
+    seederStats: () => seeder.stats(),
+    wake: id => wakeMachine(machines, id)
+  }
   const server = http.createServer(handler(app))
   await listen(server, opts.port).catch(async err => { await seeder.stop(); throw err })
   await warnMissingNetboot(opts.netbootDir, log)
-  const pxe = opts.pxe ? startProxyDhcp(opts.pxe, opts.port, opts.netbootDir, log) : undefined
+  const url = `http://${opts.advertise ?? `${opts.pxe ? interfaceAddress(opts.pxe).address : primaryAddress()}:${opts.port}`}`
+  const tftpRoot = opts.pxe ? await writeTftpRoot(opts.netbootDir, grubConfig(url, app.bootArgs)) : undefined
+  const pxe = opts.pxe && tftpRoot ? startProxyDhcp(opts.pxe, opts.port, tftpRoot, log) : undefined
+  if (opts.wakeAll) await wakeKnown(app, log)
   return {
-    url: `http://${opts.advertise ?? `${pxe?.address ?? primaryAddress()}:${opts.port}`}`,
+    url,
     operatorToken: tokens.operator,
-    meta,
+    images,
     stop: async () => {
       server.closeAllConnections()
       server.close()
       await Promise.all([tracker.close(), seeder.stop(), machines.flush(), pxe?.stop()])
-      await image.handle.close()
+      await images.close()
+      if (tftpRoot) await fs.rm(tftpRoot, { recursive: true, force: true })
     }
   }
 }
 
-type Parts = Pick<App, 'torrent' | 'tracker' | 'machines' | 'operatorToken'> & { seeder: Seeder, machineToken: string }
+// The images were just hashed, or are unchanged since: no second hash pass.
+// The server's link is the room's bottleneck: each piece should cross it once (super-seed.js in patches/).
+async function seedAll (images: Images, opts: ServeOptions): Promise<SeedClient> {
+  const seeder = await SeedClient.start({ port: opts.btPort, uploadLimit: opts.uploadLimit, superSeed: true })
+  try {
+    for (const i of images.list) await seeder.add(i.meta, i.image.handle, { skipVerify: true })
+  } catch (err) {
+    await seeder.stop()
+    throw err
+  }
+  return seeder
+}
 
-function appOf (opts: ServeOptions, parts: Parts): App {
-  const { seeder } = parts
-  return {
-    deployment: {
-      name: opts.name,
-      target: opts.target,
-      after: opts.after,
-      seedRatio: opts.seedRatio,
-      seedIdle: opts.seedIdle,
-      btPort: opts.btPort,
-      machineToken: parts.machineToken
-    },
-    torrent: parts.torrent,
-    tracker: parts.tracker,
-    machines: parts.machines,
-    port: opts.port,
-    advertise: opts.advertise,
-    netbootDir: opts.netbootDir,
-    operatorToken: parts.operatorToken,
-    allow: opts.allow,
-    paused: false,
-    bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
-    seederStats: () => ({ uploaded: seeder.traffic.uploaded, upRate: seeder.torrent.uploadSpeed, peers: seeder.torrent.numPeers })
+async function wakeMachine (machines: Machines, id: string): Promise<WakeSent> {
+  const mac = macBytes(id)
+  // Machines named otherwise (namespace machines, scripts) have nothing to wake.
+  if (!mac) return { id, sentTo: [] }
+  machines.log('wake', id)
+  return wake(id, mac, machines.get(id)?.ip)
+}
+
+async function wakeKnown (app: App, log: (line: string) => void): Promise<void> {
+  for (const m of app.machines.list()) {
+    const sent = await app.wake(m.id).catch((err: unknown) => { log(`waking ${m.id} failed: ${(err as Error).message}`); return undefined })
+    if (sent?.sentTo.length) log(`woke ${m.id}: magic packet to ${sent.sentTo.join(', ')}`)
   }
 }
 

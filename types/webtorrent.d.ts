@@ -93,6 +93,8 @@ declare module 'webtorrent' {
     constructor(opts?: ClientOptions)
     peerId: string
     torrentPort: number
+    /** Bytes per second over every torrent. */
+    uploadSpeed: number
     /** Consulted before each outgoing connection; an ip-set when a blocklist is given. */
     blocked?: { contains(host: string): boolean }
     add(torrent: Uint8Array | object | string, opts: AddOptions, cb?: (t: Torrent) => void): Torrent

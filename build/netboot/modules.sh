@@ -2,9 +2,10 @@
 # The kernel modules of kernel/modules.txt and every module they depend on,
 # copied from MODULES_DIR (a lib/modules/KVER tree) into ROOT and indexed for
 # modprobe; then the firmware files those modules ask for, taken from the
-# Debian main packages of kernel/firmware-packages.txt. Prints what it
-# included and what it left out, and why.
-# Usage: modules.sh MODULES_DIR ROOT CACHE WORK
+# Debian packages of kernel/firmware-packages.txt (main) and, unless
+# FIRMWARE=free, kernel/firmware-non-free.txt (non-free-firmware). Prints what
+# it included and what it left out, and why.
+# Usage: [FIRMWARE=free] modules.sh MODULES_DIR ROOT CACHE WORK
 set -eu
 src=$1 root=$2 cache=$3 work=$4
 kernel_dir=$(cd "$(dirname "$0")/../../kernel" && pwd)
@@ -67,16 +68,17 @@ echo "netboot: modules: $count ($(du -sh "$dst" | cut -f1)) for the $(echo $want
 [ -s "$work/builtin-hit" ] && echo "netboot: modules built into this kernel: $(echo $(cat "$work/builtin-hit"))" >&2
 [ -s "$work/absent" ] && echo "netboot: modules this kernel lacks (left out): $(echo $(cat "$work/absent"))" >&2
 
-# Firmware: only what Debian's main archive ships.
+# Firmware: Debian main's, and non-free-firmware's unless FIRMWARE=free.
 mkdir -p "$work/firmware"
-for pkg in $(sed 's/#.*//' "$kernel_dir/firmware-packages.txt"); do
-  deb=$(ls "$cache/${pkg}_"*.deb 2>/dev/null | tail -n 1 || true)
-  if [ -z "$deb" ]; then
-    (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
-      { echo "netboot: apt-get download $pkg failed: is Debian's archive reachable?" >&2; exit 1; }
-    deb=$(ls "$cache/${pkg}_"*.deb | tail -n 1)
-  fi
-  dpkg-deb -x "$deb" "$work/firmware"
+free=$(sed 's/#.*//' "$kernel_dir/firmware-packages.txt")
+non_free=
+if [ "${FIRMWARE:-non-free}" != free ]; then
+  non_free=$(sed 's/#.*//' "$kernel_dir/firmware-non-free.txt")
+  # shellcheck disable=SC2086
+  "$(dirname "$0")/non-free-firmware.sh" "$cache" $non_free
+fi
+for pkg in $free $non_free; do
+  dpkg-deb -x "$("$(dirname "$0")/cached-deb.sh" "$cache" "$pkg")" "$work/firmware"
 done
 found=0 missing=
 for f in $(find "$dst" -name '*.ko'); do
@@ -93,6 +95,9 @@ for f in $(find "$dst" -name '*.ko'); do
   done
   [ "$lacking" -gt 0 ] && missing="$missing $(basename "$f" .ko) ($lacking)"
 done
-echo "netboot: firmware: $found files from Debian main" >&2
-[ -n "$missing" ] && echo "netboot: firmware not in Debian main (non-free-firmware), left out for:$missing" >&2
+fw_size=$(du -sh "$root/lib/firmware" 2>/dev/null | cut -f1)
+echo "netboot: firmware: $found files (${fw_size:-0}) from Debian main${non_free:+ and non-free-firmware}" >&2
+note=
+[ -z "$non_free" ] && note=' (FIRMWARE=free: non-free-firmware left out)'
+[ -n "$missing" ] && echo "netboot: firmware that no package of kernel/firmware-*.txt ships$note, left out for:$missing" >&2
 exit 0

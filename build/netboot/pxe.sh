@@ -15,11 +15,12 @@ cat > "$out/pxelinux.cfg/default" <<'CFG'
 # ezio for pxelinux (BIOS). The initramfs finds the server at the DHCP
 # next-server, port 8080; add ezio.server=http://HOST:PORT to APPEND if
 # 'ezio serve' runs elsewhere. IPAPPEND 2 adds BOOTIF=, the NIC that booted.
+# The last console= is /dev/console: the screen, as on every boot path.
 DEFAULT ezio
 PROMPT 0
 LABEL ezio
   KERNEL vmlinuz
   INITRD initrd.img
-  APPEND console=ttyS0,115200 console=tty0 loglevel=3
+  APPEND loglevel=3 console=ttyS0,115200n8 console=tty0
   IPAPPEND 2
 CFG

@@ -4,10 +4,10 @@ import { EzioError } from '../../engine/errors.ts'
  * The last moment to stop: says in large plain words which disk is about to
  * be erased and with what, and waits SECONDS for any key, which aborts.
  */
-export async function eraseCountdown (what: { target: string, sizeBytes: number, image: string, imageBytes: number }, seconds: number): Promise<void> {
+export async function eraseCountdown (what: { target: string, disk: string, image: string, imageBytes: number }, seconds: number): Promise<void> {
   const out = process.stderr
   const line = '#'.repeat(72)
-  out.write(`\n${line}\n#\n#   ALL DATA ON ${what.target} (${(what.sizeBytes / 1e9).toFixed(1)} GB) WILL BE ERASED\n` +
+  out.write(`\n${line}\n#\n#   ALL DATA ON ${what.target} WILL BE ERASED\n#   disk: ${what.disk}\n` +
     `#   and replaced by ${what.image} (${(what.imageBytes / 1e9).toFixed(2)} GB)\n#\n${line}\n`)
   if (seconds <= 0) return
   const stdin = process.stdin

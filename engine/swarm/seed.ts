@@ -7,55 +7,88 @@ import type { TorrentMeta } from '../torrent/load.ts'
 import { createSwarmClient, listeningPort } from './client.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
 
-export interface Seeder {
-  client: WebTorrent
+export interface SeedClientOptions {
+  port?: number
+  /** Bytes per second for all the torrents together. */
+  uploadLimit?: number
+  /** Each piece shown to a few peers at a time (super-seed.js in patches/). */
+  superSeed?: boolean
+}
+
+export interface SeededTorrent {
   torrent: Torrent
   traffic: Traffic
-  port: number
-  stop: () => Promise<void>
 }
 
 /**
- * Seeds IMAGE, which must match META: after one hash pass (or none with
+ * One BitTorrent client on one port that seeds any number of images, each
+ * of which must match its torrent: after one hash pass (or none with
  * skipVerify) a mismatch is an error, never a seeder that serves half an image.
  */
-export function seedImage (opts: { meta: TorrentMeta, image: FileHandle, port?: number, skipVerify?: boolean, peers?: string[], uploadLimit?: number, superSeed?: boolean }): Promise<Seeder> {
-  const { meta } = opts
-  const client = createSwarmClient({ port: opts.port, seeder: true, uploadLimit: opts.uploadLimit })
-  const torrent = client.add(meta.file, {
-    store: DiskStore,
-    storeOpts: { disk: opts.image, extents: meta.layout.extents, length: meta.length },
-    storeCacheSlots: 0,
-    skipVerify: !!opts.skipVerify,
-    superSeed: !!opts.superSeed,
-    private: true
-  })
-  const traffic = countTraffic(torrent, new Set())
-  return new Promise<Seeder>((resolve, reject) => {
-    const fail = (err: Error): void => {
+export class SeedClient {
+  readonly seeded: SeededTorrent[] = []
+
+  private constructor (readonly client: WebTorrent, readonly port: number, private readonly superSeed: boolean) {}
+
+  static async start (opts: SeedClientOptions): Promise<SeedClient> {
+    const client = createSwarmClient({ port: opts.port, seeder: true, uploadLimit: opts.uploadLimit })
+    const failed = new Promise<never>((_resolve, reject) => client.once('error', (err: Error) => reject(seedError(err, opts.port))))
+    try {
+      const port = await Promise.race([listeningPort(client), failed])
+      return new SeedClient(client, port, !!opts.superSeed)
+    } catch (err) {
       client.destroy()
-      const e = err as NodeJS.ErrnoException
-      reject(e.code === 'EADDRINUSE'
-        ? new EzioError('network', `BitTorrent port ${opts.port} is in use: pick another with --bt-port`)
-        : err instanceof EzioError ? err : new EzioError('internal', `seeding failed: ${err.message}`))
+      throw err
     }
-    client.once('error', fail)
-    torrent.once('error', fail)
-    torrent.on('infoHash', () => { for (const p of opts.peers ?? []) torrent.addPeer(p) })
-    torrent.once('ready', () => {
-      const missing = meta.pieces.length - countVerified(torrent, meta.pieces.length)
-      if (missing > 0) {
-        return fail(new EzioError('badImage', `the image does not match the torrent (${missing} of ${meta.pieces.length} pieces differ): seed the image the torrent was made from`))
-      }
-      listeningPort(client).then(port => resolve({
-        client,
-        torrent,
-        traffic,
-        port,
-        stop: () => new Promise<void>(res => client.destroy(() => res()))
-      }), fail)
+  }
+
+  add (meta: TorrentMeta, image: FileHandle, opts: { skipVerify?: boolean, peers?: string[] } = {}): Promise<SeededTorrent> {
+    const torrent = this.client.add(meta.file, {
+      store: DiskStore,
+      storeOpts: { disk: image, extents: meta.layout.extents, length: meta.length },
+      storeCacheSlots: 0,
+      skipVerify: !!opts.skipVerify,
+      superSeed: this.superSeed,
+      private: true
     })
-  })
+    const seeded = { torrent, traffic: countTraffic(torrent, new Set()) }
+    return new Promise<SeededTorrent>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        torrent.destroy()
+        reject(err instanceof EzioError ? err : seedError(err, this.port))
+      }
+      torrent.once('error', fail)
+      torrent.on('infoHash', () => { for (const p of opts.peers ?? []) torrent.addPeer(p) })
+      torrent.once('ready', () => {
+        const missing = meta.pieces.length - countVerified(torrent, meta.pieces.length)
+        if (missing > 0) {
+          return fail(new EzioError('badImage', `the image does not match the torrent (${missing} of ${meta.pieces.length} pieces differ): seed the image the torrent was made from`))
+        }
+        this.seeded.push(seeded)
+        resolve(seeded)
+      })
+    })
+  }
+
+  /** Uploaded in all, the upload rate and the peers, over every image. */
+  stats (): { uploaded: number, upRate: number, peers: number } {
+    return {
+      uploaded: this.seeded.reduce((sum, s) => sum + s.traffic.uploaded, 0),
+      upRate: this.client.uploadSpeed,
+      peers: this.seeded.reduce((sum, s) => sum + s.torrent.numPeers, 0)
+    }
+  }
+
+  stop (): Promise<void> {
+    return new Promise<void>(resolve => this.client.destroy(() => resolve()))
+  }
+}
+
+function seedError (err: Error, port: number | undefined): EzioError {
+  const e = err as NodeJS.ErrnoException
+  return e.code === 'EADDRINUSE'
+    ? new EzioError('network', `BitTorrent port ${port} is in use: pick another with --bt-port`)
+    : new EzioError('internal', `seeding failed: ${err.message}`)
 }
 
 function countVerified (torrent: Torrent, count: number): number {

@@ -1,3 +1,4 @@
+import http from 'node:http'
 import net from 'node:net'
 
 /** A TCP port free on loopback right now. */
@@ -20,4 +21,15 @@ export async function waitFor<T> (what: string, probe: () => Promise<T | undefin
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
+}
+
+/** GET PATH from a server on loopback PORT with the Host header a remote machine would send (fetch() sets its own). */
+export function getAs (port: number, host: string, path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers: { host } }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve(Buffer.concat(chunks)))
+    }).on('error', reject)
+  })
 }

@@ -19,8 +19,28 @@ export interface GuestOptions {
   forward: number[]
   /** Boots dist/netboot's kernel and initrd directly with these arguments... */
   append?: string
-  /** ...or through UEFI PXE: OVMF loads BOOTFILE from TFTPDIR over user-net TFTP. */
-  uefiPxe?: { tftpDir: string, bootfile: string }
+  /**
+   * ...or through UEFI PXE: OVMF loads BOOTFILE from TFTPDIR over user-net
+   * TFTP; with secureBoot, OVMF's Secure Boot build with Microsoft's keys
+   * enrolled, as a stock PC (q35 with SMM)...
+   */
+  uefiPxe?: { tftpDir: string, bootfile: string, secureBoot?: boolean }
+  /**
+   * ...or as a BIOS PC whose boot order is network, then disk: SeaBIOS runs
+   * the NIC's iPXE ROM, which takes BOOTURL from DHCP; when that exits, the disk boots.
+   */
+  biosPxe?: { bootUrl: string }
+  /** A reboot restarts the guest (else it ends QEMU, -no-reboot). */
+  reboots?: boolean
+  /**
+   * A PC as a person sees it: a VGA screen and a PS/2 keyboard, read and
+   * typed through QEMU's monitor at this unix socket; the serial port is
+   * there but unwatched, and APPEND is the whole kernel line.
+   */
+  screen?: string
+  /** The SATA disk's model and serial number (diskBus ahci). */
+  diskModel?: string
+  diskSerial?: string
   /** The guest is killed after this long, whatever the test does. */
   timeoutSeconds: number
 }
@@ -52,11 +72,11 @@ export async function startGuest (t: Pick<Test, 'teardown'>, opts: GuestOptions)
   const dir = await fs.mkdtemp(path.join(path.dirname(opts.disk), 'qemu-'))
   const pidFile = path.join(dir, 'qemu.pid')
   const args = [
-    '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-no-reboot',
+    '-nodefaults', '-display', 'none', ...consoleArgs(opts), ...(opts.reboots ? [] : ['-no-reboot']),
     '-m', String(opts.memoryMiB ?? 768), '-pidfile', pidFile,
-    ...diskArgs(opts.disk, opts.diskBus ?? 'virtio'),
+    ...diskArgs(opts.disk, opts.diskBus ?? 'virtio', diskExtra(opts)),
     ...netArgs(opts),
-    ...(opts.uefiPxe ? await uefiArgs(dir) : directBootArgs(opts.append ?? ''))
+    ...(opts.uefiPxe ? await uefiArgs(dir, !!opts.uefiPxe.secureBoot) : opts.biosPxe ? [] : directBootArgs(opts.screen ? opts.append ?? '' : `console=ttyS0 loglevel=3 ${opts.append ?? ''}`))
   ]
   const started = Date.now()
   const qemu = execa('timeout', ['--kill-after=10', String(opts.timeoutSeconds), 'qemu-system-x86_64', ...args], {
@@ -95,12 +115,12 @@ export async function startGuest (t: Pick<Test, 'teardown'>, opts: GuestOptions)
   return { console: () => out, waitFor, type: text => { qemu.stdin?.write(text) }, exited, qemu }
 }
 
-function diskArgs (disk: string, bus: 'virtio' | 'ahci' | 'nvme'): string[] {
+function diskArgs (disk: string, bus: 'virtio' | 'ahci' | 'nvme', extra: string): string[] {
   const drive = `file=${disk},format=raw,if=none,id=d0`
   switch (bus) {
-    case 'virtio': return ['-drive', drive, '-device', 'virtio-blk-pci,drive=d0']
-    case 'ahci': return ['-drive', drive, '-device', 'ahci,id=ahci', '-device', 'ide-hd,drive=d0,bus=ahci.0']
-    case 'nvme': return ['-drive', drive, '-device', 'nvme,drive=d0,serial=ezio-test']
+    case 'virtio': return ['-drive', drive, '-device', `virtio-blk-pci,drive=d0${extra}`]
+    case 'ahci': return ['-drive', drive, '-device', 'ahci,id=ahci', '-device', `ide-hd,drive=d0,bus=ahci.0${extra}`]
+    case 'nvme': return ['-drive', drive, '-device', `nvme,drive=d0,serial=ezio-test${extra}`]
   }
 }
 
@@ -108,24 +128,35 @@ function diskArgs (disk: string, bus: 'virtio' | 'ahci' | 'nvme'): string[] {
 // restrict=on keeps the guest off every other address, the host's included.
 function netArgs (opts: GuestOptions): string[] {
   const forwards = opts.forward.map(p => `guestfwd=tcp:${hostFromGuest}:${p}-cmd:socat - TCP:127.0.0.1:${p}`)
-  const tftp = opts.uefiPxe ? [`tftp=${opts.uefiPxe.tftpDir}`, `bootfile=${opts.uefiPxe.bootfile}`] : []
+  const tftp = opts.uefiPxe ? [`tftp=${opts.uefiPxe.tftpDir}`, `bootfile=${opts.uefiPxe.bootfile}`] : opts.biosPxe ? [`bootfile=${opts.biosPxe.bootUrl}`] : []
   const netdev = ['user', 'id=n0', 'restrict=on', ...tftp, ...forwards].join(',')
   const model = opts.nic === 'e1000' ? 'e1000' : 'virtio-net-pci'
-  // No option ROM: direct boot needs none, and UEFI PXE is then OVMF's own.
-  const device = `${model},netdev=n0,romfile=${opts.mac ? `,mac=${opts.mac}` : ''}${opts.uefiPxe ? ',bootindex=1' : ''}`
+  // No option ROM for direct boot (none needed) and UEFI PXE (OVMF's own);
+  // BIOS PXE runs the NIC's own, iPXE (Debian's ipxe-qemu), as a PC's PXE ROM.
+  const rom = opts.biosPxe ? '' : ',romfile='
+  const device = `${model},netdev=n0${rom}${opts.mac ? `,mac=${opts.mac}` : ''}${opts.uefiPxe || opts.biosPxe ? ',bootindex=1' : ''}`
   return ['-netdev', netdev, '-device', device]
 }
 
 function directBootArgs (append: string): string[] {
-  return ['-kernel', path.join(netbootDir, 'vmlinuz'), '-initrd', path.join(netbootDir, 'initrd.img'),
-    '-append', `console=ttyS0 loglevel=3 ${append}`.trim()]
+  return ['-kernel', path.join(netbootDir, 'vmlinuz'), '-initrd', path.join(netbootDir, 'initrd.img'), '-append', append.trim()]
 }
 
-async function uefiArgs (dir: string): Promise<string[]> {
+function consoleArgs (opts: GuestOptions): string[] {
+  if (!opts.screen) return ['-monitor', 'none', '-serial', 'stdio']
+  return ['-vga', 'std', '-serial', 'null', '-monitor', `unix:${opts.screen},server,nowait`]
+}
+
+function diskExtra (opts: GuestOptions): string {
+  return (opts.biosPxe ? ',bootindex=2' : '') + (opts.diskModel ? `,model=${opts.diskModel}` : '') + (opts.diskSerial ? `,serial=${opts.diskSerial}` : '')
+}
+
+async function uefiArgs (dir: string, secureBoot: boolean): Promise<string[]> {
   const vars = path.join(dir, 'OVMF_VARS.fd')
-  await fs.copyFile('/usr/share/OVMF/OVMF_VARS_4M.fd', vars)
-  return ['-machine', 'q35',
-    '-drive', 'if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+  await fs.copyFile(secureBoot ? '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' : '/usr/share/OVMF/OVMF_VARS_4M.fd', vars)
+  const code = secureBoot ? '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd' : '/usr/share/OVMF/OVMF_CODE_4M.fd'
+  return ['-machine', secureBoot ? 'q35,smm=on' : 'q35', ...(secureBoot ? ['-global', 'driver=cfi.pflash01,property=secure,value=on'] : []),
+    '-drive', `if=pflash,format=raw,readonly=on,file=${code}`,
     '-drive', `if=pflash,format=raw,file=${vars}`]
 }
 

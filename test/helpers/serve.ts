@@ -7,19 +7,23 @@ export interface Served extends Running {
   btPort: number
   url: string
   operatorToken: string
+  /** What it printed on stdout: its start-up line. */
+  startLine: () => string
   /** GET PATH on the server, as JSON. */
   json: <T>(path: string) => Promise<T>
 }
 
 /**
  * `ezio serve IMAGE ARGS` on free ports, once it has printed its dashboard
- * line. advertise: false leaves addresses to the Host header (VM guests).
+ * line. advertise: false leaves addresses to the Host header (VM guests);
+ * acceptAll: false leaves admission to ARGS (else --accept-all).
  */
-export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], opts: { port?: number, btPort?: number, advertise?: false } = {}): Promise<Served> {
+export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], opts: { port?: number, btPort?: number, advertise?: false, acceptAll?: false } = {}): Promise<Served> {
   const port = opts.port ?? await freePort()
   const btPort = opts.btPort ?? await freePort()
   const advertise = opts.advertise === false ? [] : ['--advertise', `127.0.0.1:${port}`]
-  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, ...advertise, ...args])
+  const admission = opts.acceptAll === false || args.includes('--allow') ? [] : ['--accept-all']
+  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, ...advertise, ...admission, ...args])
   let out = ''
   run.proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   let ended = false
@@ -35,6 +39,7 @@ export async function startServe (t: Test, image: string, stateDir: string, args
     btPort,
     url,
     operatorToken: token,
+    startLine: () => out,
     json: async <T>(path: string): Promise<T> => {
       const res = await fetch(url + path)
       if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`)

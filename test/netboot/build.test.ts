@@ -50,7 +50,8 @@ t.test('the initrd holds busybox, init, the ezio executable and exactly the libr
 t.test('the initrd holds the NIC and disk modules and the index coldplug needs', async t => {
   const files = [...names(await initrdList())]
   const modules = new Set(files.filter(f => f.endsWith('.ko')).map(f => path.basename(f, '.ko').replace(/-/g, '_')))
-  for (const m of ['virtio_net', 'virtio_pci', 'e1000', 'e1000e', 'igb', 'igc', 'r8169', 'tg3', 'bnx2', 'ixgbe',
+  for (const m of ['virtio_net', 'virtio_pci', 'e1000', 'e1000e', 'igb', 'igc', 'r8169', 'tg3', 'bnx2', 'bnx2x', 'ixgbe',
+    'i40e', 'ice', 'bnxt_en', 'atlantic', 'vmxnet3', 'hv_netvsc', 'mpt3sas', 'megaraid_sas',
     'ahci', 'ata_piix', 'nvme', 'sd_mod', 'virtio_blk', 'virtio_scsi', 'mmc_block', 'sdhci_pci', 'xhci_pci', 'usbhid']) {
     t.ok(modules.has(m), `has ${m}.ko`)
   }
@@ -62,12 +63,39 @@ t.test('the initrd holds the NIC and disk modules and the index coldplug needs',
   t.match(aliases, /^alias pci:v\*d\*sv\*sd\*bc01sc08i02\* nvme$/m, 'any NVMe controller maps to nvme')
 })
 
+t.test('the firmware the NIC modules ask for, from non-free-firmware, within the 40 MiB budget; FIRMWARE=free leaves it out', async t => {
+  const files = [...names(await initrdList())]
+  const firmware = files.filter(f => f.startsWith('lib/firmware/'))
+  for (const dir of ['rtl_nic', 'tigon', 'bnx2', 'bnx2x']) {
+    t.ok(firmware.some(f => f.startsWith(`lib/firmware/${dir}/`)), `has ${dir}/ firmware (${firmware.filter(f => f.startsWith(`lib/firmware/${dir}/`)).length} files)`)
+  }
+  t.ok(firmware.includes('lib/firmware/rtl_nic/rtl8168h-2.fw'), 'has rtl8168h-2.fw, which r8169 asks for the commonest desktop Realtek chip')
+  const size = (await fs.stat(initrd)).size
+  t.ok(size <= 40 * 1024 * 1024, `initrd.img is ${(size / 1048576).toFixed(1)} MiB, at most 40 MiB`)
+  const magic = Buffer.alloc(4)
+  const fh = await fs.open(initrd)
+  await fh.read(magic, 0, 4, 0)
+  await fh.close()
+  t.equal(magic.toString('hex'), '28b52ffd', 'one zstd-compressed archive')
+
+  const out = path.join(root, 'dist/test-netboot-free')
+  await fs.rm(out, { recursive: true, force: true })
+  t.teardown(() => fs.rm(out, { recursive: true, force: true }))
+  const free = await execa('build/netboot.sh', [out, executable, path.join(root, 'dist/cache')], { cwd: root, env: { FIRMWARE: 'free' }, all: true })
+  t.match(free.all, /FIRMWARE=free: non-free-firmware left out/, 'the free build says what it left out')
+  const { stdout } = await execa('sh', ['-c', `zstd -dc '${out}/initrd.img' | cpio -it --quiet`], { maxBuffer: 64 * 1024 * 1024 })
+  t.notOk(stdout.split('\n').some(f => f.startsWith('lib/firmware/rtl_nic/')), 'FIRMWARE=free: no rtl_nic/ firmware')
+  const freeSize = (await fs.stat(path.join(out, 'initrd.img'))).size
+  t.ok(freeSize < size, `and a smaller initrd: ${(freeSize / 1048576).toFixed(1)} MiB against ${(size / 1048576).toFixed(1)} MiB`)
+})
+
 t.test('the PXE files: Debian\'s iPXE, pxelinux.cfg/default, a bzImage kernel', async t => {
   for (const f of ['undionly.kpxe', 'snponly.efi']) t.equal(await sha256(path.join(netbootDir, f)), await sha256(`/usr/lib/ipxe/${f}`), `${f} is Debian's`)
   const cfg = await fs.readFile(path.join(netbootDir, 'pxelinux.cfg/default'), 'utf8')
   t.match(cfg, /^\s*KERNEL vmlinuz$/m)
   t.match(cfg, /^\s*INITRD initrd\.img$/m)
   t.match(cfg, /^\s*IPAPPEND 2$/m, 'pxelinux passes BOOTIF=')
+  t.match(cfg, /^\s*APPEND .*console=ttyS0,115200n8 console=tty0$/m, 'its kernel line ends in console=tty0, as boot.ipxe\'s does')
   const header = Buffer.alloc(4)
   const fh = await fs.open(path.join(netbootDir, 'vmlinuz'))
   await fh.read(header, 0, 4, 0x202)

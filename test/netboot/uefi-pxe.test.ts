@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { noteBootTime } from '../helpers/boot-times.ts'
 import { netbootDir } from '../helpers/qemu.ts'
 import { checkCloned, room } from '../helpers/netboot-room.ts'
 
@@ -31,7 +32,8 @@ t.test('UEFI PXE: OVMF loads snponly.efi over TFTP, iPXE fetches boot.ipxe, kern
   await guest.waitFor(/ezio: loading the drivers/, 300_000)
   // iPXE draws its progress (87%) with backspaces before the final "ok".
   t.match(guest.console(), /boot\/vmlinuz\.\.\.[^\n]* ok\r?\n[\s\S]*boot\/initrd\.img\.\.\.[^\n]* ok\r?\n/, 'iPXE fetched the kernel and the initrd over HTTP')
-  await guest.waitFor(/ezio: starting the client/, 400_000)
+  const clientMs = await guest.waitFor(/ezio: starting the client/, 400_000)
+  await noteBootTime('UEFI PXE (snponly.efi, iPXE, HTTP)', clientMs)
   t.match(guest.console(), /ezio: eth0 is the boot NIC \(BOOTIF=01-52-54-00-e2-10-07\)/, 'init took the boot NIC from BOOTIF=, which boot.ipxe passed')
   t.match(guest.console(), /ezio: eth0 \(52:54:00:e2:10:07\): 10\.0\.2\.\d+/, 'it got the lease')
   await checkCloned(t, r, guest, srv, mac)

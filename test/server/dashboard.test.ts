@@ -51,3 +51,28 @@ t.test('the dashboard, in a real browser, shows a row per machine whose progress
   await page.screenshot({ path: path.join(artifacts, 'dashboard-done.png'), fullPage: true })
   t.ok((await fs.stat(path.join(artifacts, 'dashboard-done.png'))).size > 1000, 'screenshot kept in test/artifacts')
 })
+
+t.test('the dashboard\'s actions: a waiting machine is accepted with a click, and a done one sent back with another', async t => {
+  const dir = await tempDir(t)
+  const image = await randomImage(path.join(dir, 'room.img'), 4 * 1024 * 1024)
+  const srv = await startServe(t, image, path.join(dir, 'state'), ['--seed-ratio', '0'], { acceptAll: false })
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } })
+  await page.goto(`${srv.url}/?token=${srv.operatorToken}`)
+  await page.waitForSelector('#conn:text("live")')
+  const boot = startEzio(t, ['boot', srv.url, '--target', await blankFile(path.join(dir, 'pc-09.disk'), 4 * 1024 * 1024), '--id', 'pc-09', '--countdown', '0'])
+  const row = 'tr.machine[data-id="pc-09"]'
+  await page.waitForSelector(`${row} .state:text("waiting")`, { timeout: 30_000 })
+  await fs.mkdir(artifacts, { recursive: true })
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-waiting.png'), fullPage: true })
+  await page.click(`${row} button:text("Accept")`)
+  t.equal((await boot.exited).exitCode, 0, 'accepted from the dashboard, the machine clones')
+  await page.waitForSelector(`${row} .state:text("done")`, { timeout: 30_000 })
+  await page.click(`${row} button:text("Re-image")`)
+  await waitFor('the server to send it back', async () => {
+    const res = await fetch(`${srv.url}/ezio.json?mac=pc-09`)
+    return res.status === 200 || undefined
+  }, 10_000)
+  t.pass('re-imaged from the dashboard: its next boot clones')
+})

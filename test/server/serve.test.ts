@@ -47,7 +47,7 @@ t.test('the config, the torrent and boot.ipxe carry the address the machine used
   const port = await freePort()
   const btPort = await freePort()
   // No --advertise here: addresses come from the Host header.
-  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', path.join(dir, 'state'), '--netboot', path.join(dir, 'no-netboot')])
+  const run = startEzio(t, ['serve', image, '--accept-all', '--port', String(port), '--bt-port', String(btPort), '--state', path.join(dir, 'state'), '--netboot', path.join(dir, 'no-netboot')])
   const base = `http://127.0.0.1:${port}`
   await waitFor('the server', async () => (await fetch(base + '/ezio.json').catch(() => undefined))?.ok || undefined, 60_000)
   // fetch() sets Host itself: node:http sends the one a remote machine would.
@@ -59,7 +59,7 @@ t.test('the config, the torrent and boot.ipxe carry the address the machine used
     }).on('error', reject)
   })
   const config = await (await asSeenFrom('10.99.0.1:8080', '/ezio.json')).json() as Record<string, unknown>
-  t.equal(config.torrent, 'http://10.99.0.1:8080/ezio.torrent')
+  t.equal(config.torrent, 'http://10.99.0.1:8080/small.torrent', 'the config names its image\'s own torrent')
   t.same(config.peers, [`10.99.0.1:${btPort}`])
   t.match(config.report, /^http:\/\/10\.99\.0\.1:8080\/api\/status\?token=[0-9a-f]+$/)
   t.match(config, { version: 1, target: 'auto', after: 'reboot', seedRatio: 3, seedIdle: 90 })
@@ -71,10 +71,13 @@ t.test('the config, the torrent and boot.ipxe carry the address the machine used
   const infoHash = (x: Record<string, unknown>): string => createHash('sha1').update(bencode.encode(x.info)).digest('hex')
   t.equal(infoHash(a), infoHash(b), 'same info hash whatever the announce')
 
-  const ipxe = await (await asSeenFrom('10.99.0.1:8080', '/boot/boot.ipxe')).text()
+  const chain = await (await asSeenFrom('10.99.0.1:8080', '/boot/boot.ipxe')).text()
+  t.match(chain, /^#!ipxe\nchain http:\/\/10\.99\.0\.1:8080\/boot\/boot\.ipxe\?mac=\$\{netX\/mac\}\n$/, 'asked without ?mac=, iPXE is told to ask again naming the machine')
+  const ipxe = await (await asSeenFrom('10.99.0.1:8080', '/boot/boot.ipxe?mac=52:54:00:00:00:42')).text()
   t.match(ipxe, /^#!ipxe/)
   t.match(ipxe, /kernel http:\/\/10\.99\.0\.1:8080\/boot\/vmlinuz .*ezio\.server=http:\/\/10\.99\.0\.1:8080 BOOTIF=01-\$\{netX\/mac:hexhyp\}/)
   t.match(ipxe, /initrd http:\/\/10\.99\.0\.1:8080\/boot\/initrd\.img/)
+  t.match(ipxe, /^kernel .* console=ttyS0,115200n8 console=tty0$/m, 'the kernel line ends in console=tty0: the screen is the console')
   t.equal((await fetch(base + '/boot/vmlinuz')).status, 404, 'netboot files absent: 404, and serve still runs')
   t.match(run.stderr(), /vmlinuz is missing/)
 

@@ -1,0 +1,25 @@
+import type { Admission } from './boot-decision.ts'
+import type { Deployment } from './config.ts'
+import type { Images } from './images.ts'
+import type { Machines } from './machines.ts'
+import type { RoomTracker } from './tracker.ts'
+import type { WakeSent } from './wake.ts'
+
+/** What the HTTP routes work with: the parts of one running `ezio serve`. */
+export interface App {
+  deployment: Deployment
+  images: Images
+  tracker: RoomTracker
+  machines: Machines
+  port: number
+  advertise?: string
+  netbootDir: string
+  operatorToken: string
+  admission: Admission
+  paused: boolean
+  /** Extra kernel arguments for boot.ipxe (ezio.countdown=…). */
+  bootArgs: string
+  seederStats: () => { uploaded: number, upRate: number, peers: number }
+  /** Wake-on-LAN for machine ID, on the segment it was last seen on. */
+  wake: (id: string) => Promise<WakeSent>
+}

@@ -1,0 +1,47 @@
+import type { Machine, ServerMachineState } from './machines.ts'
+
+export interface RoomTotals {
+  machines: number
+  done: number
+  failed: number
+  waiting: number
+  active: number
+  downRate: number
+  upRate: number
+  bytesDone: number
+  bytesTotal: number
+  fromSeeder: number
+  fromPeers: number
+  /** Seconds since the first machine showed up. */
+  elapsed: number
+  /** Seconds until the slowest active machine is done, null when unknown. */
+  eta: number | null
+}
+
+// Not cloning: finished, or not started because the operator has not let it.
+const idle: ServerMachineState[] = ['done', 'seeding', 'failed', 'refused', 'waiting']
+
+export function roomTotals (list: Machine[]): RoomTotals {
+  const active = list.filter(m => !idle.includes(m.state))
+  const etas = active.map(m => m.eta)
+  const first = Math.min(...list.map(m => m.firstSeen))
+  return {
+    machines: list.length,
+    done: list.filter(m => m.state === 'done' || m.state === 'seeding').length,
+    failed: list.filter(m => m.state === 'failed' || m.state === 'refused').length,
+    waiting: list.filter(m => m.state === 'waiting').length,
+    active: active.length,
+    downRate: sum(active.map(m => m.downRate)),
+    upRate: sum(list.map(m => m.upRate)),
+    bytesDone: sum(list.map(m => m.bytesDone)),
+    bytesTotal: sum(list.map(m => m.total)),
+    fromSeeder: sum(list.map(m => m.fromSeeder)),
+    fromPeers: sum(list.map(m => m.fromPeers)),
+    elapsed: list.length ? Math.round((Date.now() - first) / 1000) : 0,
+    eta: active.length === 0 ? 0 : etas.some(e => e === null) ? null : Math.max(...(etas as number[]))
+  }
+}
+
+function sum (xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0)
+}
