@@ -4,7 +4,7 @@ import { parseConfig, type DeployConfig } from '../protocol/config.ts'
 import { ProtocolError } from '../protocol/error.ts'
 
 const RETRY_MS = 2000
-// Waiting is said again every half minute, not every 2 s.
+// A reason to wait is said when it changes, and again every half minute, not every 2 s.
 const SAY_EVERY_MS = 30_000
 
 /** An answer that means: ask again later, for this reason. */
@@ -19,12 +19,14 @@ interface Wait { why: string }
  */
 export async function fetchFromServer (url: string, opts: { retry: boolean, id?: string }): Promise<Uint8Array> {
   let saidAt = 0
+  let said = ''
   for (;;) {
     const got = await fetchOnce(url, opts.id)
     if (got instanceof Uint8Array) return got
     if (!opts.retry) throw new EzioError('network', got.why)
-    if (Date.now() - saidAt >= SAY_EVERY_MS) {
+    if (got.why !== said || Date.now() - saidAt >= SAY_EVERY_MS) {
       process.stderr.write(`ezio: ${got.why}\n`)
+      said = got.why
       saidAt = Date.now()
     }
     await new Promise(resolve => setTimeout(resolve, RETRY_MS))

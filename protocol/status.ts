@@ -26,5 +26,8 @@ export function parseStatus (text: string): CloneStatus {
   }
   const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<CloneStatus>
   if (typeof s.id !== 'string' || !s.id || typeof s.state !== 'string') throw new ProtocolError('the status has no id or state')
-  return s as CloneStatus
+  // Only a status's own fields: whatever else a report carries is dropped,
+  // never stored beside what the server decided for the machine.
+  const { id, state, bytesDone, total, reused, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error } = s as CloneStatus
+  return { id, state, bytesDone, total, reused, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error }
 }

@@ -17,7 +17,12 @@ const routes: Record<string, Handler> = { ...machineRoutes, ...operatorRoutes }
 
 export function handler (app: App): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://x')
+    } catch {
+      return send(res, 400, 'that is not a URL\n', 'text/plain')
+    }
     const [route, params] = find(app, req.method ?? 'GET', url.pathname)
     if (!route) return send(res, 404, `no such page: ${req.method} ${url.pathname}\n`, 'text/plain')
     Promise.resolve(route(app, req, res, url, params)).catch((err: unknown) => {
@@ -35,7 +40,16 @@ function find (app: App, method: string, pathname: string): [Handler | undefined
   if (method === 'GET' && torrent && app.images.byName(torrent[1]!)) return [machineRoutes['GET /ezio.torrent'], [torrent[1]!]]
   for (const r of operatorPatterns) {
     const m = r.method === method ? r.pattern.exec(pathname) : null
-    if (m) return [r.handler, m.slice(1).map(p => decodeURIComponent(p))]
+    if (m) return [r.handler, m.slice(1).map(decoded)]
   }
   return [undefined, []]
+}
+
+// A malformed %-escape stays as it is: the handler then refuses the name it makes.
+function decoded (part: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    return part
+  }
 }
