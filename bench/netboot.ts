@@ -29,8 +29,11 @@ async function serve (image: string, state: string, port: number, btPort: number
 async function boot (work: string, image: string, imageSha: string, memoryMiB: number, port: number, btPort: number): Promise<Boot> {
   const disk = await blankFile(path.join(work, `disk-${memoryMiB}.img`), size)
   try {
+    // A MAC of its own for each boot: the server sends a machine that already
+    // holds the image to its disk instead of cloning it again.
+    const mac = `52:54:00:be:${(memoryMiB >> 8).toString(16).padStart(2, '0')}:${(memoryMiB & 255).toString(16).padStart(2, '0')}`
     const guest = await startGuest(teardown, {
-      disk, memoryMiB, forward: [port, btPort], timeoutSeconds: 900,
+      disk, memoryMiB, mac, forward: [port, btPort], timeoutSeconds: 900,
       append: `ezio.server=http://${hostFromGuest}:${port} ezio.countdown=0`
     })
     // A guest too small to boot ends in init's failure shell (or worse) and
