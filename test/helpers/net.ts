@@ -1,15 +1,25 @@
 import http from 'node:http'
 import net from 'node:net'
 
-/** A TCP port free on loopback right now. */
-export function freePort (host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port free on loopback right now, below the kernel's ephemeral range
+ * (32768 and up): a port that listen(0) picks is one that any outgoing
+ * connection of a swarm may take as its own before the server under test
+ * binds it (seen: "port … is in use" in CI).
+ */
+export async function freePort (host = '127.0.0.1'): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20000 + Math.floor(Math.random() * 12000)
+    if (await canListen(host, port)) return port
+  }
+  throw new Error('no free TCP port found between 20000 and 32000')
+}
+
+function canListen (host: string, port: number): Promise<boolean> {
+  return new Promise(resolve => {
     const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, host, () => srv.close(() => resolve(true)))
   })
 }
 
