@@ -74,6 +74,11 @@ bench-clone: deps build
 bench-used-blocks: deps build
 	bench/used-blocks
 
+# bench/resume-scan: SIZE_MIB=256 RUNS=3 RATE=400mbit (needs root).
+.PHONY: bench-resume
+bench-resume: deps build
+	bench/resume-scan
+
 # bench/netboot: SIZE_MIB=256 MEMS="256 320 384 448 512 768" (QEMU, a few minutes).
 .PHONY: bench-netboot
 bench-netboot: deps build netboot
@@ -86,7 +91,7 @@ bench-netboot: deps build netboot
 bench-lab: deps build
 	bench/lab/run
 
-bench: bench-clone bench-used-blocks bench-netboot
+bench: bench-clone bench-used-blocks bench-resume bench-netboot
 
 clean:
 	rm -rf dist .tap

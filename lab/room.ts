@@ -15,6 +15,9 @@ export interface MachineOutcome {
   seconds: number | null
   fromSeeder: number
   fromPeers: number
+  uploaded: number
+  /** CPU seconds (user and system) of its ezio process, start to exit. */
+  cpuSeconds: number | null
   verified: boolean
   exitCode: number | undefined
   error: string | null
@@ -25,6 +28,8 @@ export interface RoomOutcome {
   /** Until the last machine had the whole image. */
   seconds: number | null
   seederUploaded: number
+  /** CPU seconds of ezio serve (tracker, seeder, web), start to end. */
+  serverCpuSeconds: number | null
   /** When the machines were started (ms since epoch). */
   started: number
 }
@@ -65,8 +70,12 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
       return file
     }))
     const started = Date.now()
-    const boots: ResultPromise[] = machines.map((m, i) => net.exec(m, ezio, ['boot', url, '--target', targets[i]!, '--id', m.name, '--countdown', '0'], { all: true, buffer: true, timeout: (opts.timeoutSeconds ?? 1800) * 1000 }))
+    // Debian's time(1) says what each machine's process cost, to its exit.
+    const timings = machines.map(m => path.join(opts.dir, `${m.name}.time`))
+    const boots: ResultPromise[] = machines.map((m, i) => net.exec(m, '/usr/bin/time', ['-f', '%U %S', '-o', timings[i]!, ezio, 'boot', url, '--target', targets[i]!, '--id', m.name, '--countdown', '0'],
+      { all: true, buffer: true, timeout: (opts.timeoutSeconds ?? 1800) * 1000 }))
     const results = await Promise.all(boots)
+    const serverCpuSeconds = await cpuSecondsOf(serve.pid)
     const listed = JSON.parse(await get(net, server, `${url}/api/machines`) ?? '[]') as Machine[]
     const seeder = JSON.parse(await get(net, server, `${url}/api/room`) ?? '{}') as { seeder?: { uploaded: number } }
     const want = await sha256(opts.image)
@@ -79,6 +88,8 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
         seconds: rec?.doneAt ? (rec.doneAt - started) / 1000 : null,
         fromSeeder: rec?.fromSeeder ?? 0,
         fromPeers: rec?.fromPeers ?? 0,
+        uploaded: rec?.uploaded ?? 0,
+        cpuSeconds: await timedCpu(timings[i]!),
         verified: r.exitCode === 0 && await sha256(targets[i]!) === want,
         exitCode: r.exitCode,
         error: r.exitCode === 0 ? null : String(r.all ?? '').trim().split('\n').at(-1) ?? 'failed'
@@ -89,12 +100,28 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
       machines: outcomes,
       seconds: times.every(s => s !== null) ? Math.max(...(times as number[])) : null,
       seederUploaded: seeder.seeder?.uploaded ?? 0,
+      serverCpuSeconds,
       started
     }
   } finally {
     serve.kill('SIGTERM')
     await serve
   }
+}
+
+/** User and system CPU seconds of a running process (ip netns exec execs it: the pid is ezio's). */
+async function cpuSecondsOf (pid: number | undefined): Promise<number | null> {
+  const stat = pid ? await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '') : ''
+  // Fields 14 and 15 (utime, stime), after the parenthesised command name.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return fields.length > 13 ? (Number(fields[11]) + Number(fields[12])) / 100 : null
+}
+
+/** What time(1) wrote: user and system seconds. */
+async function timedCpu (file: string): Promise<number | null> {
+  const last = (await fs.readFile(file, 'utf8').catch(() => '')).trim().split('\n').pop() ?? ''
+  const [user, sys] = last.split(' ').map(Number)
+  return Number.isFinite(user) && Number.isFinite(sys) ? user! + sys! : null
 }
 
 /** GET URL from inside HOST's namespace (the root namespace cannot reach the lab). */

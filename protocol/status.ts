@@ -13,7 +13,7 @@ export interface CloneStatus extends SwarmProgress {
 }
 
 export function blankStatus (id: string, state: MachineState, total = 0): CloneStatus {
-  return { id, state, bytesDone: 0, total, reused: 0, downRate: 0, upRate: 0, fromSeeder: 0, fromPeers: 0, uploaded: 0, peers: 0, eta: null, error: null }
+  return { id, state, bytesDone: 0, total, reused: 0, refetched: 0, downRate: 0, upRate: 0, fromSeeder: 0, fromPeers: 0, uploaded: 0, peers: 0, eta: null, error: null }
 }
 
 /** A status report as the server receives it: it names a machine and a state. */
@@ -28,6 +28,6 @@ export function parseStatus (text: string): CloneStatus {
   if (typeof s.id !== 'string' || !s.id || typeof s.state !== 'string') throw new ProtocolError('the status has no id or state')
   // Only a status's own fields: whatever else a report carries is dropped,
   // never stored beside what the server decided for the machine.
-  const { id, state, bytesDone, total, reused, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error } = s as CloneStatus
-  return { id, state, bytesDone, total, reused, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error }
+  const { id, state, bytesDone, total, reused, refetched, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error } = s as CloneStatus
+  return { id, state, bytesDone, total, reused, refetched, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error }
 }

@@ -17,6 +17,8 @@ declare module 'webtorrent' {
     uploaded: number
     peerPieces: { get(index: number): boolean, set(index: number, value: boolean): void, buffer?: Uint8Array }
     destroyed: boolean
+    /** patches/webtorrent: blocks asked for in one request (ezio's peers take several). */
+    ezioBlocks?: number
     have(index: number): void
     request(index: number, offset: number, length: number, cb: (err: Error | null, data?: Uint8Array) => void): void
     destroy(): void
@@ -34,6 +36,10 @@ declare module 'webtorrent' {
     pieceLength: number
     lastPieceLength: number
     pieces: unknown[]
+    /** patches/webtorrent: pieces below it have been checked on the disk; the rest are asked for last. */
+    ezioScanned?: number
+    /** patches/webtorrent: the scan has checked the pieces below SCANNED; the others may be asked for when FETCHUNSCANNED. */
+    ezioScanProgress(scanned: number, fetchUnscanned: boolean): void
     _hashes: string[]
     bitfield: { get(index: number): boolean, set(index: number, value: boolean): void }
     wires: Wire[]

@@ -13,8 +13,9 @@ import type { MachineRow, Row, RowKey } from './results.ts'
 /** What one run of a method gives, whichever the method. */
 interface Outcome {
   started: number
-  machines: Array<{ name: string, seconds: number | null, verified: boolean, error: string | null, fromSeeder?: number, fromPeers?: number }>
+  machines: Array<{ name: string, seconds: number | null, verified: boolean, error: string | null, fromSeeder?: number, fromPeers?: number, uploaded?: number, cpuSeconds?: number | null }>
   seederUploaded?: number
+  serverCpuSeconds?: number | null
 }
 
 /** S/B: each machine must receive the image over its own link. */
@@ -28,7 +29,8 @@ export function boundRow (key: RowKey, o: BenchOptions): Row {
   const slow = key.case === 'slow' ? bound * o.slowFactor : null
   return {
     ...key, lastS: slow ?? bound, lastFastS: bound, slowS: slow, boundS: bound, slowBoundS: slow, verified: key.n, machines: key.n,
-    cpuMean: null, cpuPeak: null, cpuBefore: null, cpuOwn: null, seederUploaded: null, fromSeeder: null, fromPeers: null, error: '', finishedAt: new Date().toISOString()
+    cpuMean: null, cpuPeak: null, cpuBefore: null, cpuOwn: null, serverCpuPerGB: null, machineCpuPerGB: null, seederUploaded: null, fromSeeder: null, fromPeers: null, maxReceived: null,
+    error: '', finishedAt: new Date().toISOString()
   }
 }
 
@@ -85,9 +87,11 @@ export async function measure (key: RowKey, o: BenchOptions, files: { image: str
     cpuPeak: use.peak,
     cpuBefore,
     cpuOwn: lastS ? 100 * ownCpu / (lastS * os.cpus().length) : null,
+    ...cpuPerGB(outcome),
     seederUploaded: outcome.seederUploaded ?? null,
     fromSeeder: sum(m => m.fromSeeder),
     fromPeers: sum(m => m.fromPeers),
+    maxReceived: key.method === 'ezio' ? Math.max(...outcome.machines.map(m => ((m.fromSeeder ?? 0) + (m.fromPeers ?? 0)) / o.sizeBytes)) : null,
     error: outcome.machines.find(m => m.error || !m.verified)?.error ?? (outcome.machines.every(m => m.verified) ? '' : 'a copy differs from the image'),
     finishedAt: new Date().toISOString()
   }
@@ -102,4 +106,18 @@ export async function measure (key: RowKey, o: BenchOptions, files: { image: str
     error: m.error ?? ''
   }))
   return { row, machines: machineRows }
+}
+
+/**
+ * CPU seconds per GB (1e9 bytes) that crossed a process's links, either
+ * way: the server's over what it sent, a machine's (the median machine) over
+ * what it received and sent. ezio only; time(1) and /proc tell the seconds.
+ */
+function cpuPerGB (outcome: Outcome): { serverCpuPerGB: number | null, machineCpuPerGB: number | null } {
+  const server = outcome.serverCpuSeconds && outcome.seederUploaded ? outcome.serverCpuSeconds / (outcome.seederUploaded / 1e9) : null
+  const perMachine = outcome.machines
+    .map(m => m.cpuSeconds && ((m.fromSeeder ?? 0) + (m.fromPeers ?? 0) + (m.uploaded ?? 0)) ? m.cpuSeconds / (((m.fromSeeder ?? 0) + (m.fromPeers ?? 0) + (m.uploaded ?? 0)) / 1e9) : null)
+    .filter((x): x is number => x !== null)
+    .sort((a, b) => a - b)
+  return { serverCpuPerGB: server, machineCpuPerGB: perMachine.length ? perMachine[Math.floor(perMachine.length / 2)]! : null }
 }

@@ -22,7 +22,7 @@ export interface BenchOptions {
   fresh: boolean
 }
 
-export const usage = `Usage: bench/lab/run [--n 1,2,4,8,16] [--rate 15mbit] [--size-mib 128]
+export const usage = `Usage: bench/lab/run [--n 1,2,4,8,16,32] [--rate 15mbit] [--size-mib 128]
          [--repeats 1] [--slow-factor 5] [--methods ezio,unicast,multicast]
          [--cases even,slow] [--out bench/results] [--fresh]
 (or the environment: N_LIST, RATE, SIZE_MIB, REPEATS, SLOW_FACTOR, METHODS,
@@ -46,7 +46,7 @@ export function parseOptions (argv: string[], env: NodeJS.ProcessEnv, root: stri
     }
   })
   if (values.help) throw new UsageHelp()
-  const counts = list(values.n ?? env.N_LIST ?? '1,2,4,8,16').map(s => positiveInt('--n', s))
+  const counts = list(values.n ?? env.N_LIST ?? '1,2,4,8,16,32').map(s => positiveInt('--n', s))
   if (Math.max(...counts) > 200) throw new Error(`--n ${Math.max(...counts)}: the lab's subnet holds at most 200 machines`)
   const rate = values.rate ?? env.RATE ?? '15mbit'
   const rateBps = parseRate(rate)

@@ -33,10 +33,15 @@ export interface Row extends RowKey {
   cpuBefore: number | null
   /** CPU the lab's own processes used, as a share of every core over the transfer's time. */
   cpuOwn: number | null
+  /** ezio only: CPU seconds per GB moved, of the server and of the median machine (see cpuPerGB). */
+  serverCpuPerGB: number | null
+  machineCpuPerGB: number | null
   /** ezio only: what its seeder uploaded, and what the machines got from it and from each other. */
   seederUploaded: number | null
   fromSeeder: number | null
   fromPeers: number | null
+  /** ezio only: the most one machine received, in images. */
+  maxReceived: number | null
   error: string
   finishedAt: string
 }
@@ -58,8 +63,9 @@ const rowColumns: Columns<Row> = [
   ['case', 'case', 'text'], ['n', 'n'], ['method', 'method', 'text'], ['repeat', 'repeat'], ['sizeBytes', 'size_bytes'], ['rateBps', 'rate_bps'],
   ['slowRateBps', 'slow_rate_bps'], ['lastS', 'last_s'], ['lastFastS', 'last_fast_s'], ['slowS', 'slow_s'], ['boundS', 'bound_s'],
   ['slowBoundS', 'slow_bound_s'], ['verified', 'verified'], ['machines', 'machines'], ['cpuMean', 'cpu_mean_pct'],
-  ['cpuPeak', 'cpu_peak_pct'], ['cpuBefore', 'cpu_before_pct'], ['cpuOwn', 'cpu_own_pct'], ['seederUploaded', 'seeder_uploaded'], ['fromSeeder', 'from_seeder'],
-  ['fromPeers', 'from_peers'], ['error', 'error', 'text'], ['finishedAt', 'finished_at', 'text']
+  ['cpuPeak', 'cpu_peak_pct'], ['cpuBefore', 'cpu_before_pct'], ['cpuOwn', 'cpu_own_pct'], ['serverCpuPerGB', 'server_cpu_s_per_gb'],
+  ['machineCpuPerGB', 'machine_cpu_s_per_gb'], ['seederUploaded', 'seeder_uploaded'], ['fromSeeder', 'from_seeder'],
+  ['fromPeers', 'from_peers'], ['maxReceived', 'max_received'], ['error', 'error', 'text'], ['finishedAt', 'finished_at', 'text']
 ]
 const machineColumns: Columns<MachineRow> = [
   ['case', 'case', 'text'], ['n', 'n'], ['method', 'method', 'text'], ['repeat', 'repeat'], ['sizeBytes', 'size_bytes'], ['rateBps', 'rate_bps'],

@@ -11,9 +11,14 @@ export interface Cell {
   cpuPeak: number | null
   cpuBefore: number | null
   cpuOwn: number | null
+  /** The median run's mean host CPU (cpuMean is the worst run's). */
+  cpuMedian: number | null
+  serverCpuPerGB: number | null
+  machineCpuPerGB: number | null
   seederUploaded: number | null
   fromSeeder: number | null
   fromPeers: number | null
+  maxReceived: number | null
   runs: number
   failed: number
   error: string
@@ -36,9 +41,13 @@ export function summarize (rows: Row[], o: BenchOptions): (c: Case, n: number, m
       cpuPeak: max(runs.map(r => r.cpuPeak)),
       cpuBefore: max(runs.map(r => r.cpuBefore)),
       cpuOwn: max(runs.map(r => r.cpuOwn)),
+      cpuMedian: median(ok.map(r => r.cpuMean)),
+      serverCpuPerGB: median(ok.map(r => r.serverCpuPerGB)),
+      machineCpuPerGB: median(ok.map(r => r.machineCpuPerGB)),
       seederUploaded: median(ok.map(r => r.seederUploaded)),
       fromSeeder: median(ok.map(r => r.fromSeeder)),
       fromPeers: median(ok.map(r => r.fromPeers)),
+      maxReceived: median(ok.map(r => r.maxReceived)),
       runs: runs.length,
       failed: failed.length,
       error: failed[0]?.error ?? ''

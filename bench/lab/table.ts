@@ -22,18 +22,21 @@ export function renderTables (rows: Row[], o: BenchOptions): string {
   const secs = (x: number | null | undefined, c?: Cell): string => c && c.failed && x === null ? 'FAILED' : x === null || x === undefined ? '-' : x.toFixed(1)
   const ratio = (x: number | null | undefined, ref: number): string => x === null || x === undefined ? '-' : `${(x / ref).toFixed(2)}x`
   const swarm = (c: Cell | undefined, n: number): string[] => {
-    if (!c || c.seederUploaded === null) return ['-', '-', '-']
+    if (!c || c.seederUploaded === null) return ['-', '-', '-', '-', '-']
     const got = (c.fromSeeder ?? 0) + (c.fromPeers ?? 0)
     const images = c.seederUploaded / o.sizeBytes
-    return [`${images.toFixed(2)} S`, got ? `${(100 * (c.fromPeers ?? 0) / got).toFixed(0)}%` : '-', (images / n).toFixed(2)]
+    const perGB = (x: number | null): string => x === null ? '-' : x.toFixed(1)
+    return [`${images.toFixed(2)} S`, got ? `${(100 * (c.fromPeers ?? 0) / got).toFixed(0)}%` : '-', (images / n).toFixed(2),
+      c.maxReceived === null ? '-' : `${c.maxReceived.toFixed(3)} S`, `${perGB(c.serverCpuPerGB)} / ${perGB(c.machineCpuPerGB)}`]
   }
+  const swarmHeader = ['ezio: seeder sent', 'from peers', 'seeder sent / N', 'most received', 'CPU s/GB srv / machine']
   const failures: string[] = []
   const noteFailure = (c: Cell | undefined, what: string): void => { if (c?.failed) failures.push(`${what}: ${c.failed} of ${c.runs} runs failed: ${c.error}`) }
 
   if (o.cases.includes('even')) {
     out.push(`Even links: the server and every machine on ${mbit(o.rateBps)}; image ${(o.sizeBytes / MiB).toFixed(0)} MiB; bound S/B = ${bound.toFixed(1)} s`)
     out.push(table(
-      ['N', 'S/B s', 'N*S/B s', ...o.methods.flatMap(m => [`${m} s`, 'x S/B', 'cpu% (own)']), ...(o.methods.includes('ezio') ? ['ezio: seeder sent', 'from peers', 'seeder sent / N'] : [])],
+      ['N', 'S/B s', 'N*S/B s', ...o.methods.flatMap(m => [`${m} s`, 'x S/B', 'cpu% (own)']), ...(o.methods.includes('ezio') ? swarmHeader : [])],
       o.counts.map(n => {
         const cols = [String(n), bound.toFixed(1), (n * bound).toFixed(1)]
         for (const m of o.methods) {
@@ -52,7 +55,7 @@ export function renderTables (rows: Row[], o: BenchOptions): string {
     out.push('')
     out.push(`One slow link: the last machine on ${mbit(o.rateBps / o.slowFactor)} (${o.slowFactor}x slower, tc rate ${slowRate(o)}, bound ${slowBound.toFixed(1)} s), the others on ${mbit(o.rateBps)} (bound ${bound.toFixed(1)} s); seconds until the last fast machine and the slow one were done`)
     out.push(table(
-      ['N', ...o.methods.flatMap(m => [`${m} fast`, 'slow', 'cpu% (own)']), ...(o.methods.includes('ezio') ? ['ezio: seeder sent', 'from peers', 'seeder sent / N'] : [])],
+      ['N', ...o.methods.flatMap(m => [`${m} fast`, 'slow', 'cpu% (own)']), ...(o.methods.includes('ezio') ? swarmHeader : [])],
       slowCounts.map(n => {
         const cols = [String(n)]
         for (const m of o.methods) {
@@ -73,7 +76,10 @@ export function renderTables (rows: Row[], o: BenchOptions): string {
     : `No run had the host at ${cpuBoundPct}% busy on average: the times are the network's, not the CPU's.`)
   const before = Math.max(0, ...o.counts.flatMap(n => o.cases.flatMap(c => o.methods.map(m => cell(c, n, m)?.cpuBefore ?? 0))))
   if (before >= 10) out.push(`Note: something else kept the host up to ${before.toFixed(0)}% busy just before a run (other work on this machine).`)
-  if (o.methods.includes('ezio')) out.push('ezio: seeder sent = bytes the server uploaded, in images; from peers = share of the machines\' bytes that came from other machines; seeder sent / N: 1.00 means every machine got everything from the server (no swarming), 1/N the ideal.')
+  if (o.methods.includes('ezio')) {
+    out.push('ezio: seeder sent = bytes the server uploaded, in images; from peers = share of the machines\' bytes that came from other machines; seeder sent / N: 1.00 means every machine got everything from the server (no swarming), 1/N the ideal.')
+    out.push('most received = the machine that received the most, in images (1.000: no byte twice); CPU s/GB = CPU seconds (user + system) per 1e9 bytes moved: the server\'s over what it sent, the median machine\'s over what it received and sent.')
+  }
   out.push(...failures.map(f => `FAILED ${f}`))
   out.push(...targets(cell, o))
   return out.join('\n')
@@ -85,7 +91,13 @@ function targets (cell: ReturnType<typeof summarize>, o: BenchOptions): string[]
   const n = Math.max(...o.counts)
   const lines = ['', `Targets (issue 5) at the largest N = ${n}:`]
   const ezio = cell('even', n, 'ezio')
-  if (ezio?.lastS) lines.push(`  ezio within 1.3 x S/B: ${ezio.lastS.toFixed(1)} s = ${(ezio.lastS / bound).toFixed(2)} x S/B -> ${ezio.lastS <= 1.3 * bound ? 'met' : 'NOT met'}`)
+  const met = (ok: boolean): string => ok ? 'met' : 'NOT met'
+  if (ezio?.lastS) {
+    lines.push(`  ezio within 1.3 x S/B: ${ezio.lastS.toFixed(1)} s = ${(ezio.lastS / bound).toFixed(2)} x S/B (host CPU ${ezio.cpuMedian?.toFixed(0) ?? '-'}%) -> ${met(ezio.lastS <= 1.3 * bound)}`)
+    if (ezio.seederUploaded !== null) lines.push(`  the server sends at most 1.05 S: ${(ezio.seederUploaded / o.sizeBytes).toFixed(2)} S -> ${met(ezio.seederUploaded <= 1.05 * o.sizeBytes)}`)
+    if (ezio.maxReceived !== null) lines.push(`  no machine receives more than 1.03 S: at most ${ezio.maxReceived.toFixed(3)} S -> ${met(ezio.maxReceived <= 1.03)}`)
+    if (ezio.cpuMedian !== null) lines.push(`  host CPU at most 60 % (median run): ${ezio.cpuMedian.toFixed(0)} % -> ${met(ezio.cpuMedian <= 60)}`)
+  }
   const uni = cell('even', n, 'unicast')
   if (uni?.lastS) lines.push(`  unicast near N x S/B: ${uni.lastS.toFixed(1)} s = ${(uni.lastS / (n * bound)).toFixed(2)} x N*S/B (${(n * bound).toFixed(1)} s)`)
   const se = cell('slow', n, 'ezio')

@@ -41,5 +41,8 @@ export function summaryLine (s: CloneStatus, seconds: number): string {
   const avg = seconds > 0 ? (s.bytesDone - s.reused) / seconds : 0
   return `${s.state === 'failed' ? 'failed' : 'cloned'} ${mb(s.bytesDone)} of ${mb(s.total)} MB in ${duration(seconds)} ` +
     `(${rate(avg)}): ${mb(s.reused)} MB reused from the target, ${mb(s.fromSeeder)} MB from the seeder, ` +
-    `${mb(s.fromPeers)} MB from peers, ${mb(s.uploaded)} MB uploaded` + (s.error ? `: ${s.error}` : '')
+    `${mb(s.fromPeers)} MB from peers, ${mb(s.uploaded)} MB uploaded` +
+    // Fetched before the scan reached them (a peer had nothing else to give).
+    `; ${s.refetched ?? 0} fetched piece${s.refetched === 1 ? ' was' : 's were'} on the target already` +
+    (s.error ? `: ${s.error}` : '')
 }

@@ -12,6 +12,8 @@ export interface DiskStoreOptions {
   length: number
   /** Told of every piece written. */
   flusher?: Flusher
+  /** Awaited before piece INDEX is written: a last look at what it replaces. */
+  beforeWrite?: (index: number) => Promise<void>
 }
 
 type Callback<T = void> = (err: Error | null, value?: T) => void
@@ -83,6 +85,7 @@ export class DiskStore {
   /** Recently read spans, oldest first; a pending read is shared by every block that waits for it. */
   private readonly spans = new Map<number, Promise<Buffer>>()
   private readonly flusher: Flusher | undefined
+  private readonly beforeWrite: ((index: number) => Promise<void>) | undefined
   private closed = false
 
   constructor (chunkLength: number, opts: DiskStoreOptions) {
@@ -95,6 +98,7 @@ export class DiskStore {
     this.spanLength = Math.min(SPAN, this.chunkLength)
     this.spansPerChunk = Math.ceil(this.chunkLength / this.spanLength)
     this.flusher = opts.flusher
+    this.beforeWrite = opts.beforeWrite
   }
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
@@ -106,7 +110,8 @@ export class DiskStore {
     if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
     // Before and after: a span read while the piece was being written may hold part of each.
     this.forgetSpans(index)
-    this.write(index, buf).then(() => {
+    const look = this.beforeWrite?.(index).catch(() => {}) ?? Promise.resolve()
+    look.then(() => this.write(index, buf)).then(() => {
       this.forgetSpans(index)
       this.flusher?.wrote(buf.length)
       cb(null)

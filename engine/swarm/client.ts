@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import WebTorrent from 'webtorrent'
+import type { Wire } from 'webtorrent'
 
 // Peer ids say who is who in a room: the operator's seeder and the lab
 // machines. Traffic from the seeder is counted apart from peer-to-peer
@@ -11,8 +12,23 @@ export function peerIdFor (prefix: string): string {
   return Buffer.concat([Buffer.from(prefix), randomBytes(12)]).toString('hex')
 }
 
+const SEEDER_HEX = Buffer.from(SEEDER_ID_PREFIX).toString('hex')
+// '-EZ010': how both ids begin.
+const EZIO_HEX = Buffer.from(CLIENT_ID_PREFIX.slice(0, 6)).toString('hex')
+
 export function isSeederPeerId (hexId: string | null | undefined): boolean {
-  return !!hexId && hexId.startsWith(Buffer.from(SEEDER_ID_PREFIX).toString('hex'))
+  return !!hexId && hexId.startsWith(SEEDER_HEX)
+}
+
+// 64 KiB per request to ezio's own peers, 16 KiB (the protocol's block, all
+// that libtorrent takes) to any other. Each request costs a message each way,
+// a callback and a pass of the piece picker: at 16 KiB that overhead kept a
+// room of 8 machines at 50 Mbit/s CPU-bound on two cores.
+const EZIO_BLOCKS = 4
+
+/** What WIRE may be asked at once, once its handshake has said who it is. */
+export function tuneWire (wire: Wire): void {
+  if (wire.peerId?.startsWith(EZIO_HEX)) wire.ezioBlocks = EZIO_BLOCKS
 }
 
 /**

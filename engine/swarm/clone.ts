@@ -6,8 +6,8 @@ import { DiskStore, Flusher, type DiskStoreOptions } from '../storage/disk-store
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
 import { banBadPeers } from './bad-peers.ts'
-import { createSwarmClient } from './client.ts'
-import { scanAhead } from './resume.ts'
+import { createSwarmClient, tuneWire } from './client.ts'
+import { holds, scanBeside } from './resume.ts'
 import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
 
@@ -26,6 +26,8 @@ export interface SwarmProgress {
   bytesDone: number
   total: number
   reused: number
+  /** Pieces fetched that the target held already: the scan had not reached them yet. */
+  refetched: number
   downRate: number
   upRate: number
   fromSeeder: number
@@ -52,6 +54,10 @@ export class SwarmClone {
   private fail: (err: unknown) => void = () => {}
   private bytesDone = 0
   private reused = 0
+  private refetched = 0
+  /** Whether the target read as zeros when the clone began; undefined until known. */
+  private blank: boolean | undefined
+  private readonly checker: PieceChecker
   private readonly timers: NodeJS.Timeout[] = []
 
   constructor (private readonly opts: SwarmCloneOptions) {
@@ -62,11 +68,14 @@ export class SwarmClone {
     this.client = createSwarmClient({ port: opts.port })
     const flusher = new Flusher(opts.disk)
     const storeOpts: DiskStoreOptions = { disk: opts.disk, extents: meta.layout.extents, length: meta.length, flusher }
-    this.torrent = addTorrent(this.client, meta, storeOpts)
+    const reader = new DiskStore(meta.pieceLength, storeOpts)
+    this.checker = new PieceChecker(meta.pieces)
+    this.torrent = addTorrent(this.client, meta, { ...storeOpts, beforeWrite: index => this.lookBeforeWrite(reader, index) })
     this.traffic = countTraffic(this.torrent, new Set(opts.peers))
     this.client.on('error', this.fail)
     this.torrent.on('error', this.fail)
-    this.watchPieces(new DiskStore(meta.pieceLength, storeOpts))
+    this.watchPieces(reader)
+    this.torrent.on('wire', tuneWire)
     this.torrent.on('infoHash', () => this.keepPeers())
     this.torrent.on('ready', () => this.startScan(new DiskStore(meta.pieceLength, storeOpts)))
     const done = new Promise<void>(resolve => this.torrent.on('done', () => resolve()))
@@ -82,6 +91,7 @@ export class SwarmClone {
       bytesDone: this.bytesDone,
       total: meta.length,
       reused: this.reused,
+      refetched: this.refetched,
       downRate: this.torrent.downloadSpeed,
       upRate: this.torrent.uploadSpeed,
       fromSeeder: this.traffic.fromSeeder,
@@ -107,10 +117,6 @@ export class SwarmClone {
   }
 
   private tick (): void {
-    // Rarest-first only pays where there is someone to trade with; alone with
-    // the seeder, webtorrent's sequential picking costs a fraction of the CPU
-    // (1 GiB over loopback: about twice the throughput).
-    this.torrent.strategy = this.torrent.wires.length > 1 ? 'rarest' : 'sequential'
     this.opts.onTick?.()
   }
 
@@ -135,15 +141,26 @@ export class SwarmClone {
   }
 
   private startScan (scanner: DiskStore): void {
-    const { meta, disk } = this.opts
-    isBlankFile(disk)
-      .then(blank => scanAhead(this.torrent, scanner, new PieceChecker(meta.pieces), bytes => { this.reused += bytes }, { blank }))
+    isBlankFile(this.opts.disk)
+      .then(blank => {
+        this.blank = blank
+        return scanBeside(this.torrent, scanner, this.checker, { blank, onReused: bytes => { this.reused += bytes } })
+      })
       .catch(this.fail)
     // Peers that announced at the same moment as this machine are missed
     // by its first announce; a few early re-announces find them in seconds.
     for (const s of [2, 5, 10]) {
       setTimeout(() => { if (!this.torrent.done && !this.torrent.destroyed) this.torrent.discovery?.tracker?.update() }, s * 1000).unref()
     }
+  }
+
+  // A piece fetched before the scan reached it may have been on the target
+  // all along; one look at what it is about to replace tells (the summary
+  // counts them). Only such pieces are read, and never on a blank target.
+  private async lookBeforeWrite (reader: DiskStore, index: number): Promise<void> {
+    const scanned = this.torrent.ezioScanned
+    if (this.blank !== false || scanned === undefined || index < scanned) return
+    if (await holds(reader, this.checker, index, Buffer.allocUnsafe(reader.pieceLength(index)))) this.refetched++
   }
 }
 
@@ -155,13 +172,13 @@ function addTorrent (client: WebTorrent, meta: TorrentMeta, storeOpts: DiskStore
     // pieces would break the memory target.
     storeCacheSlots: 0,
     // An empty bitfield skips webtorrent's read of the whole target before
-    // the first request: scanAhead checks the target alongside the download.
+    // the first request: scanBeside checks the target alongside the download.
     bitfield: new Uint8Array(Math.ceil(meta.pieces.length / 8)),
     deselect: true,
     // webtorrent's default is sequential: machines that start together would
     // all fetch the same pieces from the seeder and have nothing to trade.
-    // (patches/webtorrent+*.patch keeps rarest-first's search within a
-    // selection: unpatched it scans every piece of the torrent per request.)
+    // 'rarest' is ezio's piece picker (patches/webtorrent: piece-picker.js),
+    // which also keeps the disk scan's order.
     strategy: 'rarest',
     // No DHT and no PEX, even for torrents that are not marked private.
     private: true
@@ -171,7 +188,7 @@ function addTorrent (client: WebTorrent, meta: TorrentMeta, storeOpts: DiskStore
 /**
  * A regular file with no block allocated (a fresh sparse file, as a VM disk
  * starts) reads as zeros throughout. Checked once, before anything is
- * written; a block device is never taken for blank. Only a hint (see scanAhead).
+ * written; a block device is never taken for blank. Only a hint (see holds in resume.ts).
  */
 async function isBlankFile (disk: FileHandle): Promise<boolean> {
   const st = await disk.stat()

@@ -16,10 +16,10 @@ export interface Traffic {
 export function countTraffic (torrent: Torrent, seederAddrs: Set<string>): Traffic {
   const traffic: Traffic = { fromSeeder: 0, fromPeers: 0, uploaded: 0, lastUploadAt: Date.now() }
   torrent.on('wire', (wire: Wire) => {
-    const fromSeeder = (): boolean =>
-      isSeederPeerId(wire.peerId) || seederAddrs.has(`${wire.remoteAddress}:${wire.remotePort}`)
+    // A wire is announced after its handshake: who it is does not change.
+    const fromSeeder = isSeederPeerId(wire.peerId) || seederAddrs.has(`${wire.remoteAddress}:${wire.remotePort}`)
     wire.on('download', (bytes: number) => {
-      if (fromSeeder()) traffic.fromSeeder += bytes
+      if (fromSeeder) traffic.fromSeeder += bytes
       else traffic.fromPeers += bytes
     })
     wire.on('upload', (bytes: number) => {

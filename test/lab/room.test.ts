@@ -21,9 +21,18 @@ t.test('three namespace machines on shaped links clone from the server and from 
   }
   const fromPeers = outcome.machines.reduce((s, m) => s + m.fromPeers, 0)
   t.ok(fromPeers > 0, `the machines uploaded ${fromPeers} bytes to each other`)
-  // The server super-seeds: each piece leaves it about once (1.1-1.2 x here;
-  // 1.6 x before, when it announced every piece to every machine).
-  t.ok(outcome.seederUploaded < 1.5 * SIZE, `the seeder uploaded ${outcome.seederUploaded} bytes, less than 1.5 x the image`)
+  // The server super-seeds: each piece leaves it once (1.00-1.02 x in the
+  // bench's rooms; 1.6 x when it announced every piece to every machine,
+  // 1.2-1.4 x when it offered 8 MiB at a time).
+  t.ok(outcome.seederUploaded < 1.15 * SIZE, `the seeder uploaded ${outcome.seederUploaded} bytes, less than 1.15 x the image`)
+  for (const m of outcome.machines) {
+    // A block received twice was a block asked of two peers, or of one peer
+    // over two connections (1.04-1.15 x before each pair kept one).
+    const got = m.fromSeeder + m.fromPeers
+    t.ok(got < 1.1 * SIZE, `${m.name} received ${got} bytes, less than 1.1 x the image`)
+    t.ok(m.cpuSeconds !== null && m.cpuSeconds > 0, `${m.name}'s CPU time is known (${m.cpuSeconds} s)`)
+  }
+  t.ok(outcome.serverCpuSeconds !== null && outcome.serverCpuSeconds > 0, `the server's CPU time is known (${outcome.serverCpuSeconds} s)`)
   t.comment(`room done in ${outcome.seconds?.toFixed(1)} s; physical bound ${(SIZE * 8 / 40e6).toFixed(1)} s`)
 })
 
