@@ -89,7 +89,7 @@ export function renderTables (rows: Row[], o: BenchOptions): string {
 function targets (cell: ReturnType<typeof summarize>, o: BenchOptions): string[] {
   const bound = boundSeconds(o)
   const n = Math.max(...o.counts)
-  const lines = ['', `Targets (issue 5) at the largest N = ${n}:`]
+  const lines = ['', `Targets (the room-speed issue) at the largest N = ${n}:`]
   const ezio = cell('even', n, 'ezio')
   const met = (ok: boolean): string => ok ? 'met' : 'NOT met'
   if (ezio?.lastS) {
