@@ -20,7 +20,7 @@ node_modules/.package-lock.json: package.json package-lock.json | deps
 	npm ci --no-audit --no-fund
 	@touch $@
 
-dist/ezio.cjs: node_modules/.package-lock.json $(SOURCES)
+dist/ezio.cjs: node_modules/.package-lock.json $(SOURCES) $(wildcard patches/*.patch)
 	$(NODE) build/bundle.mjs
 
 dist/ezio: dist/ezio.cjs build/sea.sh
