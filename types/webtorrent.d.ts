@@ -70,6 +70,8 @@ declare module 'webtorrent' {
     skipVerify?: boolean
     /** ezio's patch: show each peer a few pieces at a time, pieces no peer has yet (BEP 16's idea). */
     superSeed?: boolean
+    /** Peers unchoked at a time (webtorrent: 10). */
+    uploads?: number
     bitfield?: Uint8Array
     deselect?: boolean
     strategy?: 'rarest' | 'sequential'

@@ -6,7 +6,7 @@ import { DiskStore, Flusher, type DiskStoreOptions } from '../storage/disk-store
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
 import { banBadPeers } from './bad-peers.ts'
-import { createSwarmClient, tuneWire } from './client.ts'
+import { createSwarmClient, tuneWire, UPLOAD_SLOTS } from './client.ts'
 import { holds, scanBeside } from './resume.ts'
 import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
@@ -180,6 +180,7 @@ function addTorrent (client: WebTorrent, meta: TorrentMeta, storeOpts: DiskStore
     // 'rarest' is ezio's piece picker (patches/webtorrent: piece-picker.js),
     // which also keeps the disk scan's order.
     strategy: 'rarest',
+    uploads: UPLOAD_SLOTS,
     // No DHT and no PEX, even for torrents that are not marked private.
     private: true
   })

@@ -4,7 +4,7 @@ import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
 import { DiskStore } from '../storage/disk-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
-import { createSwarmClient, listeningPort } from './client.ts'
+import { createSwarmClient, listeningPort, UPLOAD_SLOTS } from './client.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
 
 export interface SeedClientOptions {
@@ -49,6 +49,7 @@ export class SeedClient {
       storeCacheSlots: 0,
       skipVerify: !!opts.skipVerify,
       superSeed: this.superSeed,
+      uploads: UPLOAD_SLOTS,
       private: true
     })
     const seeded = { torrent, traffic: countTraffic(torrent, new Set()) }
