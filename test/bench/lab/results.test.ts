@@ -18,7 +18,7 @@ function row (over: Partial<Row>): Row {
 }
 
 t.test('options: flags over the environment over the defaults, and clear refusals', async t => {
-  t.same(parseOptions([], {}, '/r').counts, [1, 2, 4, 8, 16])
+  t.same(parseOptions([], {}, '/r').counts, [1, 2, 4, 8, 16, 32])
   t.equal(parseOptions([], { RATE: '20mbit' }, '/r').rateBps, 20e6)
   t.equal(parseOptions(['--rate', '10mbit'], { RATE: '20mbit' }, '/r').rateBps, 10e6)
   t.equal(o.sizeBytes, 1024 * 1024)
