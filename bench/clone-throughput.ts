@@ -8,7 +8,7 @@ import path from 'node:path'
 import { blankFile, randomImage, sha256 } from '../test/helpers/files.ts'
 import { freePort, waitFor } from '../test/helpers/net.ts'
 import { bundle, node, root } from '../test/helpers/paths.ts'
-import { children, cleanups, runMain } from './run-main.ts'
+import { children, cleanups, median, runMain } from './run-main.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.SIZE_MIB ?? 1024) * MiB
@@ -70,12 +70,6 @@ async function libtorrentClone (torrent: string, peer: string, work: string, wan
   await checked(path.join(dir, 'image.raw'), want, 'libtorrent')
   await fs.rm(dir, { recursive: true })
   return s
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 function row (name: string, samples: Sample[]): { name: string, mbps: number, cpu: number, rss: number } {

@@ -16,7 +16,7 @@ import { Network } from '../lab/netns.ts'
 import { blankFile, randomImage, sha256 } from '../test/helpers/files.ts'
 import { waitFor } from '../test/helpers/net.ts'
 import { bundle, node } from '../test/helpers/paths.ts'
-import { children, cleanups, runMain } from './run-main.ts'
+import { children, cleanups, median, runMain } from './run-main.ts'
 
 const MiB = 1024 * 1024
 const size = Number(process.env.SIZE_MIB ?? 256) * MiB
@@ -55,12 +55,6 @@ async function clone (net: Network, machine: Parameters<Network['exec']>[0], tor
   const m = /([\d.]+) MB from the seeder.*; (\d+) fetched piece/.exec(String(r.stderr))
   if (!m) throw new Error(`no summary from ezio clone: ${String(r.stderr).slice(-500)}`)
   return { seconds, fetched: Number(m[1]) * 1e6, refetched: Number(m[2]) }
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 async function main (): Promise<void> {

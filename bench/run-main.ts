@@ -22,3 +22,10 @@ export function runMain (main: () => Promise<void>): void {
   })
   process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)) })
 }
+
+/** The middle of XS (the mean of the two middle ones for an even count). */
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { blankFile, randomImage, sha256 } from '../test/helpers/files.ts'
 import { freePort, waitFor } from '../test/helpers/net.ts'
 import { bundle, node } from '../test/helpers/paths.ts'
-import { children, cleanups, runMain } from './run-main.ts'
+import { children, cleanups, median, runMain } from './run-main.ts'
 
 const MiB = 1024 * 1024
 const diskBytes = Number(process.env.DISK_MIB ?? 2048) * MiB
@@ -105,12 +105,6 @@ async function checkUsedClone (target: string): Promise<void> {
       if (r.exitCode !== 0) throw new Error(`fsck of partition ${i + 1} of the used-blocks clone failed: ${r.stdout}`)
     })
   }
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 async function main (): Promise<void> {
