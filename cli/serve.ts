@@ -6,6 +6,7 @@ import { afterActions, type AfterAction } from '../protocol/config.ts'
 import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
 import type { Admission } from '../server/boot-decision.ts'
 import { imageNameRule, type ImageSpec } from '../server/images.ts'
+import { dhcpRangeOf, type DhcpRange } from '../server/pxe.ts'
 import { startServer, type ServeOptions } from '../server/serve.ts'
 import { choiceOption, numberOption, parse, positionals } from './args.ts'
 import type { Command } from './command.ts'
@@ -15,7 +16,7 @@ const help = `Usage: ezio serve [IMAGE] [--image NAME=PATH]... [--name NAME] [--
          [--after reboot|poweroff|shell] [--seed-ratio R] [--seed-idle S]
          [--allow MAC,...|FILE] [--accept-all] [--assign MAC=NAME]... [--wake]
          [--netboot DIR] [--state DIR] [--upload-limit MB/s] [--pxe IFACE]
-         [--countdown S]
+         [--dhcp-range FIRST-LAST] [--countdown S]
 
 Everything a lab deployment needs, in one process: makes the private torrent
 of each image (once; reused while the image is unchanged), runs the tracker,
@@ -45,7 +46,12 @@ IMAGE     the image to deploy (named by --name, default its file name);
           uplink; the machines then serve each other the rest
 --pxe     run dnsmasq as a proxy DHCP server on IFACE: the lab's DHCP server
           keeps handing out addresses, dnsmasq adds the boot information
-          (iPXE over TFTP, then boot.ipxe over HTTP from this server)
+          (iPXE over TFTP, then boot.ipxe over HTTP from this server).
+          UEFI PCs get snponly.efi, so Secure Boot must be off
+--dhcp-range  with --pxe: be the network's DHCP server, handing out
+          FIRST-LAST (e.g. 10.99.0.100-10.99.0.199), for an imaging network
+          of its own: never beside another DHCP server. UEFI PCs then get
+          Debian's signed shim and GRUB, and boot with Secure Boot on or off
 --countdown  seconds each machine shows which disk it will erase before it
           starts (any key aborts); default 10, 0 for unattended rooms`
 
@@ -90,6 +96,7 @@ const options = {
   state: { type: 'string' },
   'upload-limit': { type: 'string' },
   pxe: { type: 'string' },
+  'dhcp-range': { type: 'string' },
   countdown: { type: 'string' }
 } as const
 
@@ -112,8 +119,15 @@ async function serveOptions (argv: string[]): Promise<ServeOptions> {
     stateDir: path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', images[0]!.name)),
     uploadLimit: values['upload-limit'] === undefined ? undefined : numberOption('serve', 'upload-limit', values['upload-limit'], 0, { min: 0.01 }) * 1e6,
     pxe: values.pxe,
+    dhcpRange: dhcpRangeOption(values['dhcp-range'], values.pxe),
     countdown: values.countdown === undefined ? undefined : numberOption('serve', 'countdown', values.countdown, 10, { integer: true, min: 0 })
   }
+}
+
+function dhcpRangeOption (spec: string | undefined, pxe: string | undefined): DhcpRange | undefined {
+  if (spec === undefined) return undefined
+  if (pxe === undefined) throw new EzioError('usage', 'ezio serve: --dhcp-range needs --pxe IFACE, the interface of the imaging network')
+  return dhcpRangeOf(spec, pxe)
 }
 
 /** The positional IMAGE (named by --name) first, then each --image NAME=PATH. */

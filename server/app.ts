@@ -19,6 +19,8 @@ export interface App {
   paused: boolean
   /** Extra kernel arguments for boot.ipxe (ezio.countdown=…). */
   bootArgs: string
+  /** Where BIOS machines whose ROM is iPXE get undionly.kpxe (--pxe: this server's TFTP). */
+  undiTftp?: string
   seederStats: () => { uploaded: number, upRate: number, peers: number }
   /** Wake-on-LAN for machine ID, on the segment it was last seen on. */
   wake: (id: string) => Promise<WakeSent>

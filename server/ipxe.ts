@@ -42,9 +42,20 @@ exit
 /**
  * boot.ipxe asked without ?mac= (a DHCP server's fixed boot file name): iPXE
  * asks again naming the machine, so that the server can decide its boot.
+ * With UNDI_TFTP (ezio serve --pxe: its dnsmasq is that TFTP server), a BIOS
+ * machine whose NIC ROM is iPXE itself (QEMU's, some servers') first loads
+ * undionly.kpxe from it, as a PC's own PXE ROM does: every BIOS machine then
+ * boots through the one iPXE build that ezio ships, and the demo's BIOS
+ * guests run the chain a real PC runs. That iPXE names its NIC "undionly".
  */
-export function chainScript (hostPort: string): string {
+export function chainScript (hostPort: string, undiTftp?: string): string {
+  const undi = undiTftp === undefined
+    ? ''
+    : `iseq \${platform} pcbios || goto named
+iseq \${netX/chip} undionly || chain tftp://${undiTftp}/undionly.kpxe ||
+:named
+`
   return `#!ipxe
-chain http://${hostPort}/boot/boot.ipxe?mac=\${netX/mac}
+${undi}chain http://${hostPort}/boot/boot.ipxe?mac=\${netX/mac}
 `
 }

@@ -54,7 +54,7 @@ function serveBootScript (app: App, req: IncomingMessage, res: ServerResponse, u
   const { hostPort } = requestHost(req, app.advertise, app.port)
   const { id, bad } = machineOf(url)
   if (bad) return sendText(res, 400, bad)
-  if (!id) return send(res, 200, chainScript(hostPort), 'text/plain')
+  if (!id) return send(res, 200, chainScript(hostPort, app.undiTftp), 'text/plain')
   app.machines.seen(id, remoteIp(req))
   const decision = decisionFor(app, req, id)
   const script = decision.kind === 'disk' ? localBootScript(decision.reason) : applianceScript(hostPort, app.bootArgs)

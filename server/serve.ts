@@ -12,7 +12,7 @@ import { handler } from './http.ts'
 import { Images, type ImageSpec } from './images.ts'
 import { Machines } from './machines.ts'
 import { grubConfig, writeTftpRoot } from './grub.ts'
-import { interfaceAddress, startProxyDhcp } from './pxe.ts'
+import { interfaceAddress, startPxeDhcp, type DhcpRange } from './pxe.ts'
 import { loadTokens } from './tokens.ts'
 import { roomTracker } from './tracker.ts'
 import { wake, type WakeSent } from './wake.ts'
@@ -34,8 +34,9 @@ export interface ServeOptions {
   stateDir: string
   /** Bytes per second. */
   uploadLimit?: number
-  /** Run proxy DHCP on this interface. */
+  /** Run dnsmasq for PXE on this interface: proxy DHCP, or with dhcpRange the network's DHCP server. */
   pxe?: string
+  dhcpRange?: DhcpRange
   countdown?: number
   /** Wake every known machine once started. */
   wakeAll: boolean
@@ -53,7 +54,7 @@ export interface RunningServer {
  * Everything a lab deployment needs, in one process: each image's torrent,
  * one seeder for them all, the tracker, the HTTP routes (boot scripts,
  * config, torrents, netboot files, dashboard, operator actions) and, if
- * asked, proxy DHCP.
+ * asked, dnsmasq for PXE (proxy DHCP, or the network's DHCP server).
  */
 export async function startServer (opts: ServeOptions, log: (line: string) => void): Promise<RunningServer> {
   await fs.mkdir(opts.stateDir, { recursive: true })
@@ -76,6 +77,7 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     admission: opts.admission,
     paused: false,
     bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
+    undiTftp: opts.pxe ? interfaceAddress(opts.pxe).address : undefined,
     seederStats: () => seeder.stats(),
     wake: id => wakeMachine(machines, id)
   }
@@ -84,7 +86,8 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   await warnMissingNetboot(opts.netbootDir, log)
   const url = `http://${opts.advertise ?? `${opts.pxe ? interfaceAddress(opts.pxe).address : primaryAddress()}:${opts.port}`}`
   const tftpRoot = opts.pxe ? await writeTftpRoot(opts.netbootDir, grubConfig(url, app.bootArgs)) : undefined
-  const pxe = opts.pxe && tftpRoot ? startProxyDhcp(opts.pxe, opts.port, tftpRoot, log) : undefined
+  const dhcp = opts.dhcpRange && { range: opts.dhcpRange, leaseFile: path.join(opts.stateDir, 'dhcp.leases') }
+  const pxe = opts.pxe && tftpRoot ? startPxeDhcp(opts.pxe, opts.port, tftpRoot, log, dhcp) : undefined
   if (opts.wakeAll) await wakeKnown(app, log)
   return {
     url,

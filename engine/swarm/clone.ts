@@ -122,7 +122,11 @@ export class SwarmClone {
 
   private watchPieces (reader: DiskStore): void {
     const { meta } = this.opts
+    // A piece can be verified twice (two peers' copies in the endgame): counted once, progress never passes 100 %.
+    const counted = new Uint8Array(meta.pieces.length)
     this.torrent.on('verified', (index: number) => {
+      if (counted[index] === 1) return
+      counted[index] = 1
       this.bytesDone += index === meta.pieces.length - 1 ? meta.lastPieceLength : meta.pieceLength
     })
     this.torrent.on('warning', (err: Error) => {

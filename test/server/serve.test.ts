@@ -128,3 +128,22 @@ t.test('bad input: a missing image, a port in use', async t => {
   t.equal(clash.exitCode, 8)
   t.match(clash.stderr, new RegExp(`^ezio: port ${srv.port} is in use`, 'm'))
 })
+
+t.test('bad input: a --dhcp-range that would hand out the wrong addresses is refused before anything starts', async t => {
+  const dir = await tempDir(t)
+  const image = path.join(dir, 'lab.img')
+  const state = ['--state', path.join(dir, 's'), '--port', String(await freePort())]
+  const cases: Array<[string[], RegExp]> = [
+    [['--dhcp-range', '127.0.0.2-127.0.0.9'], /--dhcp-range needs --pxe IFACE/],
+    [['--pxe', 'lo', '--dhcp-range', '127.0.0.2'], /give FIRST-LAST, two IPv4 addresses/],
+    [['--pxe', 'lo', '--dhcp-range', '10.0.0.2-10.0.0.9'], /both ends must be on lo's network, 127\.0\.0\.0\/8/],
+    [['--pxe', 'lo', '--dhcp-range', '127.0.0.9-127.0.0.2'], /FIRST comes after LAST/],
+    [['--pxe', 'lo', '--dhcp-range', '127.0.0.1-127.0.0.9'], /holds this server's own address, 127\.0\.0\.1/]
+  ]
+  for (const [args, why] of cases) {
+    const r = await ezio(['serve', image, ...state, ...args])
+    t.equal(r.exitCode, 2, `${args.join(' ')}: the usage exit code`)
+    t.match(r.stderr, why, `${args.join(' ')}: says why`)
+    t.equal(r.stderr.trim().split('\n').length, 1, 'in one line')
+  }
+})
