@@ -63,6 +63,8 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   const machines = new Machines(opts.stateDir)
   await machines.load()
   for (const [id, image] of opts.assign) machines.assign(id, image)
+  // Where machines on the --pxe interface reach this server: its TFTP and, unless --advertise, its URL.
+  const pxeAddress = opts.pxe ? interfaceAddress(opts.pxe).address : undefined
   const seeder = await seedAll(images, opts)
   const tracker = roomTracker(images.infoHashes())
   const app: App = {
@@ -77,14 +79,14 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     admission: opts.admission,
     paused: false,
     bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
-    undiTftp: opts.pxe ? interfaceAddress(opts.pxe).address : undefined,
+    undiTftp: pxeAddress,
     seederStats: () => seeder.stats(),
     wake: id => wakeMachine(machines, id)
   }
   const server = http.createServer(handler(app))
   await listen(server, opts.port).catch(async err => { await seeder.stop(); throw err })
   await warnMissingNetboot(opts.netbootDir, log)
-  const url = `http://${opts.advertise ?? `${opts.pxe ? interfaceAddress(opts.pxe).address : primaryAddress()}:${opts.port}`}`
+  const url = `http://${opts.advertise ?? `${pxeAddress ?? primaryAddress()}:${opts.port}`}`
   const tftpRoot = opts.pxe ? await writeTftpRoot(opts.netbootDir, grubConfig(url, app.bootArgs)) : undefined
   const dhcp = opts.dhcpRange && { range: opts.dhcpRange, leaseFile: path.join(opts.stateDir, 'dhcp.leases') }
   const pxe = opts.pxe && tftpRoot ? startPxeDhcp(opts.pxe, opts.port, tftpRoot, log, dhcp) : undefined
