@@ -28,11 +28,11 @@ export function positionals (command: string, got: string[], names: string[]): s
   return got
 }
 
-export function numberOption (command: string, name: string, value: string | undefined, fallback: number, opts: { min?: number, integer?: boolean } = {}): number {
+export function numberOption (command: string, name: string, value: string | undefined, fallback: number, opts: { min?: number, max?: number, integer?: boolean } = {}): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw new EzioError('usage', `ezio ${command}: --${name} ${value} is not ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}`)
+  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    throw new EzioError('usage', `ezio ${command}: --${name} ${value} is not ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}`)
   }
   return n
 }

@@ -1,12 +1,14 @@
 import { promises as fs } from 'node:fs'
 import { EzioError } from '../engine/errors.ts'
 import { makeImageTorrent } from '../engine/torrent/image-torrent.ts'
+import { compressedSummary } from '../engine/torrent/compressed-torrent.ts'
+import { parseTorrentFile } from '../engine/torrent/load.ts'
 import { makeUsedBlocksTorrent } from '../engine/torrent/used-blocks-torrent.ts'
 import { numberOption, parse, positionals } from './args.ts'
 import type { Command } from './command.ts'
 
-const help = `Usage: ezio create IMAGE -o OUT.torrent [--used-blocks] [--tracker URL]...
-         [--piece-size BYTES] [--name NAME]
+const help = `Usage: ezio create IMAGE -o OUT.torrent [--used-blocks] [--compress [--level N]]
+         [--payload FILE] [--tracker URL]... [--piece-size BYTES] [--name NAME]
 
 Hashes IMAGE (a raw disk image file or a block device) into a private
 BitTorrent v1 torrent. The piece size is chosen from the image size
@@ -19,7 +21,14 @@ one it cannot read (not clean, damaged) sends the whole partition. A whole
 disk also sends its first MiB (boot loaders) and its partition table; a GPT
 is rebuilt for each target's size after the clone. Needs root (loop devices)
 and Debian's partclone. Prints the disk size, the used size, the payload and
-their ratio. See docs/used-blocks-layout.md.`
+their ratio. See docs/used-blocks-layout.md.
+
+--compress: the pieces are zstd frames (level 3 unless --level), each piece
+on its own decompressible, so less than the image crosses the wire; with or
+without --used-blocks. The torrent stays a plain BitTorrent v1 torrent whose
+payload is one file, NAME.ezio-zstd: --payload FILE writes it, for a mirror
+that seeds it with any client. Prints the payload beside the raw bytes. See
+docs/compressed-pieces.md.`
 
 async function run (argv: string[]): Promise<number> {
   const { values, positionals: pos } = parse('create', argv, {
@@ -28,21 +37,33 @@ async function run (argv: string[]): Promise<number> {
     'piece-size': { type: 'string' },
     name: { type: 'string' },
     'used-blocks': { type: 'boolean' },
+    compress: { type: 'boolean' },
+    level: { type: 'string' },
+    payload: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' }
   })
   const [imagePath] = positionals('create', pos, ['IMAGE'])
   if (!values.output) throw new EzioError('usage', 'ezio create: -o OUT.torrent is required; see ezio create --help')
+  if (!values.compress && (values.level !== undefined || values.payload !== undefined)) throw new EzioError('usage', 'ezio create: --level and --payload go with --compress; see ezio create --help')
+  const level = values.level === undefined ? undefined : numberOption('create', 'level', values.level, 0, { integer: true, min: 1, max: 19 })
+  const payload = values.payload === undefined ? undefined : await fs.open(values.payload, 'w')
   const opts = {
     trackers: values.tracker ?? [],
     pieceSize: values['piece-size'] === undefined ? undefined : numberOption('create', 'piece-size', values['piece-size'], 0, { integer: true, min: 16384 }),
     name: values.name,
-    progress: !values.quiet
+    progress: !values.quiet,
+    compress: values.compress ? { level, payload } : undefined
   }
-  const file = values['used-blocks']
-    ? (await makeUsedBlocksTorrent(imagePath!, { ...opts, onPlan: summary => process.stderr.write(summary) })).file
-    : await makeImageTorrent(imagePath!, opts)
-  await fs.writeFile(values.output, file)
-  process.stderr.write(`wrote ${values.output}\n`)
+  try {
+    const file = values['used-blocks']
+      ? (await makeUsedBlocksTorrent(imagePath!, { ...opts, onPlan: summary => process.stderr.write(summary) })).file
+      : await makeImageTorrent(imagePath!, opts)
+    await fs.writeFile(values.output, file)
+    if (values.compress) process.stderr.write(compressedSummary(await parseTorrentFile(file, values.output)))
+  } finally {
+    await payload?.close()
+  }
+  process.stderr.write(`wrote ${values.output}${values.payload ? ` and ${values.payload}` : ''}\n`)
   return 0
 }
 

@@ -6,6 +6,7 @@ import { afterActions, type AfterAction } from '../protocol/config.ts'
 import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
 import type { Admission } from '../server/boot-decision.ts'
 import { imageNameRule, type ImageSpec } from '../server/images.ts'
+import type { TorrentKind } from '../server/torrent-cache.ts'
 import { dhcpRangeOf, type DhcpRange } from '../server/pxe.ts'
 import { startServer, type ServeOptions } from '../server/serve.ts'
 import { choiceOption, numberOption, parse, positionals } from './args.ts'
@@ -17,6 +18,7 @@ const help = `Usage: ezio serve [IMAGE] [--image NAME=PATH]... [--name NAME] [--
          [--allow MAC,...|FILE] [--accept-all] [--assign MAC=NAME]... [--wake]
          [--netboot DIR] [--state DIR] [--upload-limit MB/s] [--pxe IFACE]
          [--dhcp-range FIRST-LAST] [--countdown S]
+         [--used-blocks] [--compress] [--torrent FILE]
 
 Everything a lab deployment needs, in one process: makes the private torrent
 of each image (once; reused while the image is unchanged), runs the tracker,
@@ -31,6 +33,12 @@ appliance. Re-image, wake, accept and assign from the dashboard or the API.
 IMAGE     the image to deploy (named by --name, default its file name);
           optional when --image is given
 --image   NAME=PATH, another image to deploy; the first image is the default
+--used-blocks  send only the blocks filesystems use, as ezio create
+          --used-blocks does (every image; needs root and partclone)
+--compress  send zstd-compressed pieces, as ezio create --compress does
+          (every image); the compressed payload is kept under --state
+--torrent FILE  serve IMAGE with a torrent made beforehand (by ezio create,
+          Clonezilla or ezio upstream), checked against IMAGE at start
 --assign  MAC=NAME: the image that machine gets (default: the first)
 --allow   only these MAC addresses (a list, or a file of them) may be
           imaged; others are refused
@@ -97,12 +105,15 @@ const options = {
   'upload-limit': { type: 'string' },
   pxe: { type: 'string' },
   'dhcp-range': { type: 'string' },
-  countdown: { type: 'string' }
+  countdown: { type: 'string' },
+  'used-blocks': { type: 'boolean' },
+  compress: { type: 'boolean' },
+  torrent: { type: 'string' }
 } as const
 
 async function serveOptions (argv: string[]): Promise<ServeOptions> {
   const { values, positionals: pos } = parse('serve', argv, options)
-  const images = imagesOf(pos, values.name, values.image ?? [])
+  const images = imagesOf(pos, values.name, values.image ?? [], torrentKind(values, pos.length > 0))
   return {
     images,
     assign: assignmentsOf(values.assign ?? [], images),
@@ -130,14 +141,22 @@ function dhcpRangeOption (spec: string | undefined, pxe: string | undefined): Dh
   return dhcpRangeOf(spec, pxe)
 }
 
-/** The positional IMAGE (named by --name) first, then each --image NAME=PATH. */
-function imagesOf (pos: string[], name: string | undefined, more: string[]): ImageSpec[] {
+function torrentKind (values: { 'used-blocks'?: boolean, compress?: boolean, torrent?: string }, positional: boolean): TorrentKind {
+  if (values.torrent === undefined) return { usedBlocks: !!values['used-blocks'], compress: !!values.compress }
+  if (values['used-blocks'] || values.compress) throw new EzioError('usage', 'ezio serve: --torrent serves a torrent as it was made: --used-blocks and --compress do not go with it')
+  if (!positional) throw new EzioError('usage', 'ezio serve: --torrent FILE is the torrent of IMAGE, the positional image: give IMAGE')
+  return { torrent: values.torrent }
+}
+
+/** The positional IMAGE (named by --name) first, then each --image NAME=PATH; KIND for every one but --torrent, which is IMAGE's only. */
+function imagesOf (pos: string[], name: string | undefined, more: string[], kind: TorrentKind): ImageSpec[] {
   if (pos.length > 1 || (pos.length === 0 && more.length === 0)) positionals('serve', pos, ['IMAGE'])
-  const images: ImageSpec[] = pos.map(p => ({ name: name ?? path.basename(p).replace(/\.[^.]*$/, ''), path: p }))
+  const own = kind.torrent ? { usedBlocks: false, compress: false } : kind
+  const images: ImageSpec[] = pos.map(p => ({ name: name ?? path.basename(p).replace(/\.[^.]*$/, ''), path: p, kind }))
   for (const spec of more) {
     const eq = spec.indexOf('=')
     if (eq <= 0 || eq === spec.length - 1) throw new EzioError('usage', `ezio serve: --image ${spec} is not NAME=PATH`)
-    images.push({ name: spec.slice(0, eq), path: spec.slice(eq + 1) })
+    images.push({ name: spec.slice(0, eq), path: spec.slice(eq + 1), kind: own })
   }
   for (const [i, image] of images.entries()) {
     if (!imageNameRule.test(image.name)) throw new EzioError('usage', `ezio serve: image name ${image.name} may hold only letters, digits, '.', '_' and '-'`)

@@ -1,11 +1,13 @@
 import { openImage, type OpenTarget } from '../engine/disk/target.ts'
 import { EzioError } from '../engine/errors.ts'
 import { parseTorrentFile, type TorrentMeta } from '../engine/torrent/load.ts'
-import { imageTorrent } from './torrent-cache.ts'
+import { imageTorrent, type TorrentKind } from './torrent-cache.ts'
 
 export interface ImageSpec {
   name: string
   path: string
+  /** Raw unless it says otherwise. */
+  kind?: TorrentKind
 }
 
 export interface ServedImage {
@@ -15,6 +17,10 @@ export interface ServedImage {
   /** The torrent as made: its announce is set per request. */
   file: Uint8Array
   image: OpenTarget
+  /** A compressed torrent's payload as made: what the seeder reads, rather than re-making pieces from the image. */
+  payload?: OpenTarget
+  /** The torrent was made elsewhere (--torrent): the seeder checks the image against it first. */
+  given: boolean
 }
 
 /** What GET /api/images lists. */
@@ -36,13 +42,18 @@ export class Images {
     const list: ServedImage[] = []
     try {
       for (const spec of specs) {
-        const { file, reused } = await imageTorrent(spec.path, spec.name, stateDir, log)
-        if (reused) log(`reusing the torrent of ${spec.path} (unchanged since it was hashed)`)
-        const meta = await parseTorrentFile(file, `${stateDir}/${spec.name}.torrent`)
-        list.push({ ...spec, meta, file, image: await openImage(spec.path) })
+        const made = await imageTorrent(spec.path, spec.name, spec.kind ?? {}, stateDir, log)
+        if (made.reused) log(`reusing the torrent of ${spec.path} (unchanged since it was hashed)`)
+        const meta = await parseTorrentFile(made.file, spec.kind?.torrent ?? `${stateDir}/${spec.name}.torrent`)
+        const image = await openImage(spec.path)
+        list.push({ ...spec, meta, file: made.file, image, given: made.given })
+        if (made.payload) list[list.length - 1]!.payload = await openImage(made.payload)
+        if (image.info.size < meta.layout.end) {
+          throw new EzioError('badImage', `image ${spec.path} holds ${image.info.size} bytes but its torrent needs ${meta.layout.end}: serve the image the torrent was made from`)
+        }
       }
     } catch (err) {
-      await Promise.all(list.map(i => i.image.handle.close()))
+      await closeAll(list)
       throw err
     }
     if (list.length === 0) throw new EzioError('usage', 'ezio serve: give an IMAGE or --image NAME=PATH; see ezio serve --help')
@@ -66,6 +77,10 @@ export class Images {
   }
 
   async close (): Promise<void> {
-    await Promise.all(this.list.map(i => i.image.handle.close()))
+    await closeAll(this.list)
   }
+}
+
+async function closeAll (list: ServedImage[]): Promise<void> {
+  await Promise.all(list.flatMap(i => [i.image.handle.close(), i.payload?.handle.close()]))
 }

@@ -105,12 +105,13 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   }
 }
 
-// The images were just hashed, or are unchanged since: no second hash pass.
+// The images were just hashed, or are unchanged since: no second hash pass,
+// but for a torrent made elsewhere (--torrent), checked against its image once.
 // The server's link is the room's bottleneck: each piece should cross it once (super-seed.js in patches/).
 async function seedAll (images: Images, opts: ServeOptions): Promise<SeedClient> {
   const seeder = await SeedClient.start({ port: opts.btPort, uploadLimit: opts.uploadLimit, superSeed: true })
   try {
-    for (const i of images.list) await seeder.add(i.meta, i.image.handle, { skipVerify: true })
+    for (const i of images.list) await seeder.add(i.meta, i.payload?.handle ?? i.image.handle, { skipVerify: !i.given, payload: !!i.payload })
   } catch (err) {
     await seeder.stop()
     throw err

@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs'
 import { EzioError } from '../errors.ts'
-import { DiskStore } from '../storage/disk-store.ts'
+import { targetCheck } from '../storage/target-check.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
-import { PieceChecker } from '../torrent/piece-check.ts'
 import { describeDevice } from './device.ts'
 import { checkTargetTable } from './target-table.ts'
 
@@ -19,13 +18,12 @@ export async function verifyTarget (meta: TorrentMeta, target: string, onProgres
   if (!info) throw new EzioError('targetMissing', `target ${target} does not exist`)
   if (info.size < meta.layout.end) throw new EzioError('targetTooSmall', `target ${target} holds ${info.size} bytes but the image ends at byte ${meta.layout.end}`)
   const handle = await fs.open(target, 'r')
-  const store = new DiskStore(meta.pieceLength, { disk: handle, extents: meta.layout.extents, length: meta.length })
-  const checker = new PieceChecker(meta.pieces)
-  const scratch = Buffer.allocUnsafe(meta.pieceLength)
+  const check = targetCheck(meta, handle)
+  const scratch = Buffer.allocUnsafe(check.scratchLength)
   const bad: number[] = []
   try {
     for (let i = 0; i < meta.pieces.length; i++) {
-      if (!checker.matches(i, await store.readPiece(i, scratch))) bad.push(i)
+      if (!await check.holds(i, scratch)) bad.push(i)
       onProgress?.(i + 1, meta.pieces.length)
     }
     return { bad, tableWrong: await checkTargetTable(meta.record, handle) }

@@ -181,33 +181,42 @@ export class DiskStore {
     for (let s = 0; s < this.spansPerChunk; s++) this.spans.delete(index * this.spansPerChunk + s)
   }
 
-  private async write (index: number, buf: Uint8Array): Promise<void> {
-    for (const run of mapRange(this.extents, index * this.chunkLength, buf.length)) {
-      let written = 0
-      while (written < run.length) {
-        const bytesWritten = await io(fs.write, this.disk.fd, buf, run.bufferOffset + written, run.length - written, run.diskOffset + written)
-        if (bytesWritten === 0) throw Object.assign(new Error('the disk accepted no bytes'), { code: 'ENOSPC' })
-        written += bytesWritten
-      }
-    }
+  private write (index: number, buf: Uint8Array): Promise<void> {
+    return writeExtents(this.disk.fd, this.extents, index * this.chunkLength, buf)
   }
 
-  private async read (start: number, length: number, scratch?: Buffer): Promise<Buffer> {
-    const buf = scratch ? scratch.subarray(0, length) : Buffer.allocUnsafe(length)
-    for (const run of mapRange(this.extents, start, length)) {
-      let got = 0
-      while (got < run.length) {
-        const bytesRead = await io(fs.read, this.disk.fd, buf, run.bufferOffset + got, run.length - got, run.diskOffset + got)
-        if (bytesRead === 0) {
-          // Past the end of an image file: what a disk would hold there is unknown, call it zeros.
-          buf.fill(0, run.bufferOffset + got, run.bufferOffset + run.length)
-          break
-        }
-        got += bytesRead
-      }
-    }
-    return buf
+  private read (start: number, length: number, scratch?: Buffer): Promise<Buffer> {
+    return readExtents(this.disk.fd, this.extents, start, scratch ? scratch.subarray(0, length) : Buffer.allocUnsafe(length))
   }
+}
+
+/** Writes BUF at stream offset START, each run of it where EXTENTS put it on the disk FD. */
+export async function writeExtents (fd: number, extents: Extent[], start: number, buf: Uint8Array): Promise<void> {
+  for (const run of mapRange(extents, start, buf.length)) {
+    let written = 0
+    while (written < run.length) {
+      const bytesWritten = await io(fs.write, fd, buf, run.bufferOffset + written, run.length - written, run.diskOffset + written)
+      if (bytesWritten === 0) throw Object.assign(new Error('the disk accepted no bytes'), { code: 'ENOSPC' })
+      written += bytesWritten
+    }
+  }
+}
+
+/** Fills BUF with the stream's bytes from START, read from where EXTENTS put them on the disk FD. */
+export async function readExtents (fd: number, extents: Extent[], start: number, buf: Buffer): Promise<Buffer> {
+  for (const run of mapRange(extents, start, buf.length)) {
+    let got = 0
+    while (got < run.length) {
+      const bytesRead = await io(fs.read, fd, buf, run.bufferOffset + got, run.length - got, run.diskOffset + got)
+      if (bytesRead === 0) {
+        // Past the end of an image file: what a disk would hold there is unknown, call it zeros.
+        buf.fill(0, run.bufferOffset + got, run.bufferOffset + run.length)
+        break
+      }
+      got += bytesRead
+    }
+  }
+  return buf
 }
 
 type PositionalIo = (fd: number, buf: Uint8Array, offset: number, length: number, position: number, cb: (err: Error | null, bytes: number) => void) => void
@@ -218,7 +227,7 @@ function io (call: PositionalIo, fd: number, buf: Uint8Array, offset: number, le
   return new Promise((resolve, reject) => call(fd, buf, offset, length, position, (err, bytes) => err ? reject(err) : resolve(bytes)))
 }
 
-function asWriteError (err: unknown, what: string): EzioError {
+export function asWriteError (err: unknown, what: string): EzioError {
   const code = errnoOf(err) ?? 'EIO'
   return new EzioError('writeFailed', `${what} failed (${code}: ${(err as Error).message}): the disk is not usable as it is; check it and clone again`, { cause: err })
 }

@@ -2,12 +2,13 @@ import type { FileHandle } from 'node:fs/promises'
 import type WebTorrent from 'webtorrent'
 import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
-import { DiskStore, Flusher, type DiskStoreOptions } from '../storage/disk-store.ts'
+import { Flusher } from '../storage/disk-store.ts'
+import { pieceStore, type PieceStore, type StoreChoice } from '../storage/piece-store.ts'
+import { targetCheck, type TargetCheck } from '../storage/target-check.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
-import { PieceChecker } from '../torrent/piece-check.ts'
 import { banBadPeers } from './bad-peers.ts'
 import { createSwarmClient, tuneWire, UPLOAD_SLOTS } from './client.ts'
-import { holds, scanBeside } from './resume.ts'
+import { scanBeside } from './resume.ts'
 import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
 
@@ -57,7 +58,6 @@ export class SwarmClone {
   private refetched = 0
   /** Whether the target read as zeros when the clone began; undefined until known. */
   private blank: boolean | undefined
-  private readonly checker: PieceChecker
   private readonly timers: NodeJS.Timeout[] = []
 
   constructor (private readonly opts: SwarmCloneOptions) {
@@ -67,17 +67,15 @@ export class SwarmClone {
     this.failure.catch(() => {})
     this.client = createSwarmClient({ port: opts.port })
     const flusher = new Flusher(opts.disk)
-    const storeOpts: DiskStoreOptions = { disk: opts.disk, extents: meta.layout.extents, length: meta.length, flusher }
-    const reader = new DiskStore(meta.pieceLength, storeOpts)
-    this.checker = new PieceChecker(meta.pieces)
-    this.torrent = addTorrent(this.client, meta, { ...storeOpts, beforeWrite: index => this.lookBeforeWrite(reader, index) })
+    const choice = pieceStore(meta, opts.disk, { flusher, beforeWrite: index => this.lookBeforeWrite(index) })
+    this.torrent = addTorrent(this.client, meta, choice)
     this.traffic = countTraffic(this.torrent, new Set(opts.peers))
     this.client.on('error', this.fail)
     this.torrent.on('error', this.fail)
-    this.watchPieces(reader)
+    this.watchPieces(choice.open())
     this.torrent.on('wire', tuneWire)
     this.torrent.on('infoHash', () => this.keepPeers())
-    this.torrent.on('ready', () => this.startScan(new DiskStore(meta.pieceLength, storeOpts)))
+    this.torrent.on('ready', () => this.startScan())
     const done = new Promise<void>(resolve => this.torrent.on('done', () => resolve()))
     this.downloaded = this.whileRunning(done.then(() => flusher.sync().catch((err: unknown) => {
       throw new EzioError('writeFailed', `flushing the target failed (${(err as Error).message}): the clone is not complete; check the disk and clone again`)
@@ -120,7 +118,7 @@ export class SwarmClone {
     this.opts.onTick?.()
   }
 
-  private watchPieces (reader: DiskStore): void {
+  private watchPieces (reader: PieceStore): void {
     const { meta } = this.opts
     // A piece can be verified twice (two peers' copies in the endgame): counted once, progress never passes 100 %.
     const counted = new Uint8Array(meta.pieces.length)
@@ -144,11 +142,14 @@ export class SwarmClone {
     this.timers.push(setInterval(add, 5000))
   }
 
-  private startScan (scanner: DiskStore): void {
+  private check: TargetCheck | undefined
+
+  private startScan (): void {
     isBlankFile(this.opts.disk)
       .then(blank => {
         this.blank = blank
-        return scanBeside(this.torrent, scanner, this.checker, { blank, onReused: bytes => { this.reused += bytes } })
+        this.check = targetCheck(this.opts.meta, this.opts.disk, blank)
+        return scanBeside(this.torrent, this.check, { onReused: bytes => { this.reused += bytes } })
       })
       .catch(this.fail)
     // Peers that announced at the same moment as this machine are missed
@@ -161,17 +162,17 @@ export class SwarmClone {
   // A piece fetched before the scan reached it may have been on the target
   // all along; one look at what it is about to replace tells (the summary
   // counts them). Only such pieces are read, and never on a blank target.
-  private async lookBeforeWrite (reader: DiskStore, index: number): Promise<void> {
+  private async lookBeforeWrite (index: number): Promise<void> {
     const scanned = this.torrent.ezioScanned
-    if (this.blank !== false || scanned === undefined || index < scanned) return
-    if (await holds(reader, this.checker, index, Buffer.allocUnsafe(reader.pieceLength(index)))) this.refetched++
+    if (this.blank !== false || !this.check || scanned === undefined || index < scanned) return
+    if (await this.check.holds(index)) this.refetched++
   }
 }
 
-function addTorrent (client: WebTorrent, meta: TorrentMeta, storeOpts: DiskStoreOptions): Torrent {
+function addTorrent (client: WebTorrent, meta: TorrentMeta, choice: StoreChoice): Torrent {
   return client.add(meta.file, {
-    store: DiskStore,
-    storeOpts: { ...storeOpts },
+    store: choice.store,
+    storeOpts: { ...choice.storeOpts },
     // The page cache already holds recent pieces; a cache of 20 x 16 MiB
     // pieces would break the memory target.
     storeCacheSlots: 0,

@@ -1,10 +1,7 @@
 import type { Torrent } from 'webtorrent'
-import type { DiskStore } from '../storage/disk-store.ts'
-import type { PieceChecker } from '../torrent/piece-check.ts'
+import type { TargetCheck } from '../storage/target-check.ts'
 
 export interface ScanOptions {
-  /** The target is known to read as zeros throughout (see isBlankFile). */
-  blank?: boolean
   /** Told of each piece found on the target, with its length. */
   onReused: (bytes: number) => void
 }
@@ -20,7 +17,7 @@ export interface ScanOptions {
  * network still runs at its own pace, and a re-image fetches only what
  * differs wherever the disk reads faster than the network.
  */
-export async function scanBeside (torrent: Torrent, store: DiskStore, checker: PieceChecker, opts: ScanOptions): Promise<void> {
+export async function scanBeside (torrent: Torrent, check: TargetCheck, opts: ScanOptions): Promise<void> {
   const count = torrent.pieces.length
   const pace = new Pace()
   torrent.ezioScanProgress(0, false)
@@ -28,18 +25,18 @@ export async function scanBeside (torrent: Torrent, store: DiskStore, checker: P
   // One buffer for every piece read: a fresh one per piece left a whole
   // target's worth of garbage behind the scan (with 16 MiB pieces the clone's
   // peak RSS came from it).
-  const scratch = Buffer.allocUnsafe(torrent.pieceLength)
+  const scratch = Buffer.allocUnsafe(check.scratchLength)
   let told = Date.now()
   for (let i = 0; i < count && !torrent.destroyed && !torrent.done; i++) {
-    if (!torrent.bitfield.get(i) && await holds(store, checker, i, scratch, opts.blank)) {
+    if (!torrent.bitfield.get(i) && await check.holds(i, scratch)) {
       if (torrent.destroyed) return
       if (!torrent.bitfield.get(i)) {
         torrent._markVerified(i)
         for (const wire of torrent.wires) wire.have(i)
-        opts.onReused(store.pieceLength(i))
+        opts.onReused(pieceLength(torrent, i))
       }
     }
-    pace.scanned(store.pieceLength(i))
+    pace.scanned(pieceLength(torrent, i))
     // The picker is told in batches: each telling sets every idle peer
     // looking through the pieces again.
     if (Date.now() - told >= 100) {
@@ -70,12 +67,6 @@ class Pace {
   }
 }
 
-/** Whether the target holds piece I as the torrent has it. */
-export async function holds (store: DiskStore, checker: PieceChecker, i: number, scratch: Buffer, blank = false): Promise<boolean> {
-  const length = store.pieceLength(i)
-  // A blank target cannot hold a piece that is not zeros: no need to read it
-  // to know. (Zero pieces are still read: were the target not blank after
-  // all, the cost is a piece fetched twice, never a piece skipped.)
-  if (blank && !checker.isZeroPiece(i, length)) return false
-  return store.readPiece(i, scratch).then(data => checker.matches(i, data), () => false)
+function pieceLength (torrent: Torrent, i: number): number {
+  return i === torrent.pieces.length - 1 ? torrent.lastPieceLength : torrent.pieceLength
 }

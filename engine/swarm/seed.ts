@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type WebTorrent from 'webtorrent'
 import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
-import { DiskStore } from '../storage/disk-store.ts'
+import { pieceStore } from '../storage/piece-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { createSwarmClient, listeningPort, UPLOAD_SLOTS } from './client.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
@@ -42,10 +42,12 @@ export class SeedClient {
     }
   }
 
-  add (meta: TorrentMeta, image: FileHandle, opts: { skipVerify?: boolean, peers?: string[] } = {}): Promise<SeededTorrent> {
+  /** IMAGE: the disk or image META was made from; with PAYLOAD, a compressed torrent's payload as made (ezio serve's cache of it). */
+  add (meta: TorrentMeta, image: FileHandle, opts: { skipVerify?: boolean, peers?: string[], payload?: boolean } = {}): Promise<SeededTorrent> {
+    const choice = pieceStore(meta, image, { payload: opts.payload })
     const torrent = this.client.add(meta.file, {
-      store: DiskStore,
-      storeOpts: { disk: image, extents: meta.layout.extents, length: meta.length },
+      store: choice.store,
+      storeOpts: { ...choice.storeOpts },
       storeCacheSlots: 0,
       skipVerify: !!opts.skipVerify,
       superSeed: this.superSeed,

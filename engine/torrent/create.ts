@@ -56,7 +56,7 @@ export async function createTorrent (opts: CreateOptions): Promise<Uint8Array> {
   if (inPiece > 0 || pieceHashes.length === 0) pieceHashes.push(piece.digest())
 
   const single = opts.runs.length === 1 && opts.runs[0]!.path.length === 0
-  const info: Record<string, unknown> = {
+  return torrentFile({
     name: opts.name,
     'piece length': opts.pieceLength,
     pieces: Buffer.concat(pieceHashes),
@@ -65,15 +65,19 @@ export async function createTorrent (opts: CreateOptions): Promise<Uint8Array> {
       ? { length: total }
       : { files: opts.runs.map(r => ({ length: r.length, path: r.path })) }),
     ...opts.extraInfo
-  }
+  }, opts.announce)
+}
+
+/** The .torrent of INFO, announcing to ANNOUNCE (none: peers come from the config). */
+export function torrentFile (info: Record<string, unknown>, announce: string[]): Uint8Array {
   const torrent: Record<string, unknown> = {
     info,
     'created by': 'ezio',
     'creation date': Math.floor(Date.now() / 1000)
   }
-  if (opts.announce.length > 0) {
-    torrent.announce = opts.announce[0]
-    torrent['announce-list'] = opts.announce.map(url => [url])
+  if (announce.length > 0) {
+    torrent.announce = announce[0]
+    torrent['announce-list'] = announce.map(url => [url])
   }
   return bencode.encode(torrent)
 }

@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { EzioError } from '../errors.ts'
 import { bar, mb, percent } from '../format.ts'
+import { createCompressedTorrent } from './compressed-torrent.ts'
 import { createTorrent, type SourceRun } from './create.ts'
 import { checkPieceSize, choosePieceSize } from './piece-size.ts'
 
@@ -11,6 +12,8 @@ export interface MakeTorrentOptions {
   name?: string
   /** A progress bar on stderr when it is a terminal. */
   progress?: boolean
+  /** Self-contained zstd pieces (docs/compressed-pieces.md); PAYLOAD receives the compressed bytes. */
+  compress?: { level?: number, payload?: FileHandle }
 }
 
 export interface HashOptions {
@@ -23,6 +26,7 @@ export interface HashOptions {
   pieceSize?: number
   extraInfo?: Record<string, unknown>
   progress?: boolean
+  compress?: MakeTorrentOptions['compress']
 }
 
 /**
@@ -40,19 +44,21 @@ export async function hashTorrent (opts: HashOptions): Promise<Uint8Array> {
   }
   const tty = opts.progress && process.stderr.isTTY
   let lastDraw = 0
-  const file = await createTorrent({
+  const create = {
     source: opts.source,
     name: opts.name,
     runs: opts.runs,
     pieceLength,
     announce: opts.trackers,
     extraInfo: opts.extraInfo,
-    onProgress: (done, total) => {
+    onProgress: (done: number, total: number) => {
       if (!tty || (Date.now() - lastDraw < 200 && done < total)) return
       lastDraw = Date.now()
-      process.stderr.write(`\rhashing ${bar(done, total)} ${percent(done, total)} ${mb(done)}/${mb(total)} MB`)
+      process.stderr.write(`\r${opts.compress ? 'compressing' : 'hashing'} ${bar(done, total)} ${percent(done, total)} ${mb(done)}/${mb(total)} MB`)
     }
-  }).catch((err: unknown) => {
+  }
+  const made = opts.compress ? createCompressedTorrent({ ...create, ...opts.compress }) : createTorrent(create)
+  const file = await made.catch((err: unknown) => {
     throw err instanceof EzioError ? err : new EzioError('badImage', `reading ${opts.sourceName} failed: ${(err as Error).message}`)
   })
   if (tty) process.stderr.write('\n')

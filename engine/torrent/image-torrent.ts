@@ -15,7 +15,8 @@ export async function makeImageTorrent (imagePath: string, opts: MakeTorrentOpti
       runs: [{ path: [], sourceOffset: 0, length: image.info.size }],
       trackers: opts.trackers,
       pieceSize: opts.pieceSize,
-      progress: opts.progress
+      progress: opts.progress,
+      compress: opts.compress
     })
   } finally {
     await image.handle.close()

@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs'
 import parseTorrent from 'parse-torrent'
 import { EzioError } from '../errors.ts'
-import { layoutOf, type Layout } from './layout.ts'
-import { decodeLayoutRecord, type LayoutRecord } from './layout-record.ts'
+import { COMPRESSED_KEY, decodeCompressedMap, PAYLOAD_SUFFIX, type CompressedMap } from '../compress/mapping.ts'
+import { layoutOf, type Layout, type TorrentFileEntry } from './layout.ts'
+import { decodeLayoutRecord, recordMinSize, type LayoutRecord } from './layout-record.ts'
 
 export interface TorrentMeta {
   file: Uint8Array
@@ -15,7 +16,10 @@ export interface TorrentMeta {
   pieces: string[]
   announce: string[]
   private: boolean
+  /** For a compressed torrent, the extents are those of the raw stream its pieces decompress to (compressed.runs). */
   layout: Layout
+  /** How each compressed piece maps to disk bytes (ezio create --compress); absent for every other torrent. */
+  compressed?: CompressedMap
   /** Where a whole disk's partitions lie (ezio create --used-blocks); absent for raw images and upstream torrents. */
   record?: LayoutRecord
   info: Record<string, unknown>
@@ -46,6 +50,8 @@ export async function parseTorrentFile (file: Uint8Array, source: string): Promi
   }
   const multiFile = Array.isArray(parsed.info.files)
   const record = decodeLayoutRecord(parsed.info)
+  const pieceLength = parsed.pieceLength
+  const compressed = decodeCompressedMap(parsed.info, i => i === expectedPieces - 1 ? parsed.lastPieceLength : pieceLength, expectedPieces)
   return {
     file,
     infoHash: parsed.infoHash,
@@ -56,10 +62,26 @@ export async function parseTorrentFile (file: Uint8Array, source: string): Promi
     pieces: parsed.pieces,
     announce: parsed.announce ?? [],
     private: !!parsed.private,
-    layout: layoutOf(parsed.files, multiFile, record),
+    layout: compressed ? compressedLayout(parsed.files, compressed, record, parsed.length) : plainLayout(parsed.files, multiFile, record),
+    compressed,
     record,
     info: parsed.info
   }
+}
+
+function plainLayout (files: TorrentFileEntry[], multiFile: boolean, record: LayoutRecord | undefined): Layout {
+  if (files.some(f => f.path.endsWith(PAYLOAD_SUFFIX))) {
+    throw new EzioError('badTorrent', `the torrent holds compressed pieces (${PAYLOAD_SUFFIX}) but no ${COMPRESSED_KEY} mapping to tell where they go: the torrent is corrupt; recreate it with ezio create --compress`)
+  }
+  return layoutOf(files, multiFile, record)
+}
+
+function compressedLayout (files: TorrentFileEntry[], map: CompressedMap, record: LayoutRecord | undefined, length: number): Layout {
+  if (files.length !== 1 || !files[0]!.path.endsWith(PAYLOAD_SUFFIX)) {
+    throw new EzioError('badTorrent', `the torrent has a ${COMPRESSED_KEY} mapping but not one ${PAYLOAD_SUFFIX} file: the torrent is corrupt; recreate it with ezio create --compress`)
+  }
+  const runsEnd = map.runs.reduce((end, r) => Math.max(end, r.diskOffset + r.length), 0)
+  return { extents: map.runs, end: record ? Math.max(runsEnd, recordMinSize(record)) : runsEnd, length }
 }
 
 export async function loadTorrent (source: string): Promise<TorrentMeta> {

@@ -34,7 +34,8 @@ export async function makeUsedBlocksTorrent (source: string, opts: MakeTorrentOp
       trackers: opts.trackers,
       pieceSize: opts.pieceSize,
       extraInfo: { [LAYOUT_KEY]: encodeLayoutRecord(plan.record) },
-      progress: opts.progress
+      progress: opts.progress,
+      compress: opts.compress
     })
     return { file, plan }
   } finally {

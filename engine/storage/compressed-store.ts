@@ -1,0 +1,161 @@
+import type { FileHandle } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { promisify } from 'node:util'
+import { zstdDecompress } from 'node:zlib'
+import { frameLength, remakePiece } from '../compress/frames.ts'
+import type { CompressedMap, CompressedPiece } from '../compress/mapping.ts'
+import { EzioError } from '../errors.ts'
+import { asWriteError, readExtents, writeExtents, type Flusher } from './disk-store.ts'
+
+export interface CompressedStoreOptions {
+  /** The target (or the image a seeder serves), opened for reading, and for writing on a clone. */
+  disk: FileHandle
+  map: CompressedMap
+  /** SHA-1 of each piece as the torrent has it, hex: a re-made piece is checked against it. */
+  pieceHashes: string[]
+  /** Total torrent payload in bytes. */
+  length: number
+  flusher?: Flusher
+  beforeWrite?: (index: number) => Promise<void>
+}
+
+const unzstd = promisify(zstdDecompress) as (buf: Uint8Array, opts: { maxOutputLength: number }) => Promise<Buffer>
+
+type Callback<T = void> = (err: Error | null, value?: T) => void
+
+// Pieces just written are what the room asks for next: kept (32 MiB of
+// them) so that passing them on costs no compression. Older ones are re-made
+// from the disk.
+const CACHE_BYTES = 32 * 1024 * 1024
+
+/**
+ * The chunk store of a compressed torrent (docs/compressed-pieces.md): a
+ * verified piece is decompressed beside the download and its raw bytes
+ * written where the mapping puts them; a piece asked for is the copy kept,
+ * or is re-made from the disk and given out only if it hashes as the
+ * torrent says.
+ */
+export class CompressedStore {
+  readonly chunkLength: number
+  /** Pieces asked for that this machine could not re-make byte for byte (another zstd): never sent. */
+  unreproducible = 0
+  private readonly opts: CompressedStoreOptions
+  private readonly chunkCount: number
+  private readonly lastChunkLength: number
+  private readonly kept = new Map<number, Promise<Buffer>>()
+  private readonly keep: number
+  // Re-making is CPU work: one at a time, in one frame-sized buffer.
+  private remaking: Promise<unknown> = Promise.resolve()
+  private readonly scratch: Buffer
+  private closed = false
+
+  constructor (chunkLength: number, opts: CompressedStoreOptions) {
+    this.chunkLength = Number(chunkLength)
+    this.opts = opts
+    this.chunkCount = Math.ceil(opts.length / this.chunkLength)
+    this.lastChunkLength = opts.length % this.chunkLength || this.chunkLength
+    this.keep = Math.max(2, Math.floor(CACHE_BYTES / this.chunkLength))
+    this.scratch = Buffer.allocUnsafe(opts.map.frameSize)
+  }
+
+  put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
+    if (this.closed) return queueMicrotask(() => cb(new Error('the disk store is closed')))
+    if (buf.length !== this.pieceLength(index)) {
+      return queueMicrotask(() => cb(new Error(`piece ${index} is ${buf.length} bytes, expected ${this.pieceLength(index)}`)))
+    }
+    const flushError = this.opts.flusher?.error
+    if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
+    const piece = this.opts.map.pieces[index]!
+    // The caller reuses BUF once told: the copy kept is ours.
+    const copy = Buffer.from(buf)
+    const look = this.opts.beforeWrite?.(index).catch(() => {}) ?? Promise.resolve()
+    look.then(() => this.inflate(index, piece, copy)).then(() => {
+      this.remember(index, Promise.resolve(copy))
+      this.opts.flusher?.wrote(piece.rawLength)
+      cb(null)
+    }, (err: unknown) => cb(err instanceof EzioError ? err : asWriteError(err, `writing piece ${index} to the target`)))
+  }
+
+  get (index: number, opts: { offset?: number, length?: number } | null | Callback<Uint8Array>, cb?: Callback<Uint8Array>): void {
+    if (typeof opts === 'function') return this.get(index, null, opts)
+    const done: Callback<Uint8Array> = cb ?? (() => {})
+    if (this.closed) return queueMicrotask(() => done(new Error('the disk store is closed')))
+    const size = this.pieceLength(index)
+    const offset = opts?.offset ?? 0
+    const length = opts?.length ?? size - offset
+    if (offset < 0 || offset + length > size) {
+      return queueMicrotask(() => done(new Error(`read of ${length} bytes at ${offset} lies outside piece ${index}`)))
+    }
+    this.readPiece(index).then(buf => done(null, buf.subarray(offset, offset + length)), (err: Error) => done(err))
+  }
+
+  /** Piece INDEX as the torrent has it: the copy kept, or re-made from the disk and checked. */
+  readPiece (index: number): Promise<Buffer> {
+    if (this.closed) return Promise.reject(new Error('the disk store is closed'))
+    const kept = this.kept.get(index)
+    if (kept) {
+      this.kept.delete(index)
+      this.kept.set(index, kept)
+      return kept
+    }
+    const making = this.remaking.then(() => this.remake(index))
+    this.remaking = making.catch(() => {})
+    // A failed re-make is not remembered: the disk may be read again later.
+    making.catch(() => this.kept.delete(index))
+    this.remember(index, making)
+    return making
+  }
+
+  close (cb: Callback = () => {}): void {
+    this.closed = true
+    this.kept.clear()
+    queueMicrotask(() => cb(null))
+  }
+
+  // The disk is the operator's, not ours: destroying the store must not
+  // delete or truncate anything.
+  destroy (cb: Callback = () => {}): void {
+    this.close(cb)
+  }
+
+  pieceLength (index: number): number {
+    return index === this.chunkCount - 1 ? this.lastChunkLength : this.chunkLength
+  }
+
+  private remember (index: number, piece: Promise<Buffer>): void {
+    this.kept.delete(index)
+    this.kept.set(index, piece)
+    if (this.kept.size > this.keep) this.kept.delete(this.kept.keys().next().value!)
+  }
+
+  /** Decompresses PIECE's frames beside the download (in libuv's threads) and writes them where the mapping says; never past its raw length. */
+  private async inflate (index: number, piece: CompressedPiece, buf: Buffer): Promise<void> {
+    const { map, disk } = this.opts
+    const corrupt = (what: string): EzioError => new EzioError('badTorrent', `piece ${index} verified but ${what}: the torrent is corrupt; recreate it with ezio create --compress`)
+    let done = 0
+    for (let at = 0; at < piece.compressedLength;) {
+      const length = frameLength(buf.subarray(0, piece.compressedLength), at)
+      if (length === null) throw corrupt(`holds no whole zstd frame at byte ${at}`)
+      const want = Math.min(map.frameSize, piece.rawLength - done)
+      const raw = await unzstd(buf.subarray(at, at + length), { maxOutputLength: Math.max(want, 1) })
+        .catch((err: Error) => { throw corrupt(`does not decompress to its ${piece.rawLength} bytes (${err.message})`) })
+      if (raw.length !== want) throw corrupt(`has a frame of ${raw.length} bytes where ${want} were due`)
+      await writeExtents(disk.fd, map.runs, piece.rawStart + done, raw)
+      done += raw.length
+      at += length
+    }
+    if (done !== piece.rawLength) throw corrupt(`decompresses to ${done} bytes, not its ${piece.rawLength}`)
+  }
+
+  private async remake (index: number): Promise<Buffer> {
+    const { map, disk } = this.opts
+    const piece = map.pieces[index]!
+    const read = (start: number, length: number): Promise<Buffer> => readExtents(disk.fd, map.runs, start, this.scratch.subarray(0, length))
+    const made = await remakePiece(read, piece.rawStart, piece.rawLength, Buffer.alloc(this.pieceLength(index)), map)
+    if (!made || createHash('sha1').update(made).digest('hex') !== this.opts.pieceHashes[index]) {
+      this.unreproducible++
+      throw new Error(`piece ${index} cannot be re-made from the disk as the torrent has it (zstd ${process.versions.zstd} here, ${map.zstdVersion} made it): not offered`)
+    }
+    return made
+  }
+}
