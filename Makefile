@@ -74,6 +74,12 @@ bench-clone: deps build
 bench-used-blocks: deps build
 	bench/used-blocks
 
+# bench/compressed: LIB_MIB=200 RUNS=3 N=8 RATE=50mbit ROOM_RUNS=1 (needs root;
+# its room takes minutes, so it is not part of make bench; N=0 skips the room).
+.PHONY: bench-compressed
+bench-compressed: deps build
+	bench/compressed
+
 # bench/resume-scan: SIZE_MIB=256 RUNS=3 RATE=400mbit (needs root).
 .PHONY: bench-resume
 bench-resume: deps build

@@ -42,6 +42,8 @@ export interface RoomOptions {
   timeoutSeconds?: number
   /** The executable to run (default dist/ezio), e.g. a copy that a rebuild cannot replace mid-run. */
   ezio?: string
+  /** More for ezio serve, e.g. --used-blocks --compress. */
+  serveArgs?: string[]
   log?: (line: string) => void
 }
 
@@ -56,10 +58,10 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
   const state = path.join(opts.dir, 'serve-state')
   const ezio = opts.ezio ?? ezioBin
   const serve = net.exec(server, ezio, ['serve', opts.image, '--port', '8080', '--bt-port', '6881', '--state', state,
-    '--accept-all', '--seed-ratio', String(opts.seedRatio ?? 3), '--seed-idle', String(opts.seedIdle ?? 30)], { all: true, buffer: true })
+    '--accept-all', '--seed-ratio', String(opts.seedRatio ?? 3), '--seed-idle', String(opts.seedIdle ?? 30), ...(opts.serveArgs ?? [])], { all: true, buffer: true })
   const url = `http://${server.ip}:8080`
   try {
-    await until(async () => (await get(net, server, `${url}/ezio.json`)) !== undefined, 300, 'ezio serve to answer')
+    await until(async () => (await get(net, server, `${url}/ezio.json`)) !== undefined, 900, 'ezio serve to answer')
     log(`ezio serve is up at ${url}`)
     const targets = await Promise.all(machines.map(async m => {
       const file = path.join(opts.dir, `${m.name}.disk`)

@@ -1,5 +1,6 @@
 import { EzioError } from '../errors.ts'
 import type { Extent } from '../torrent/layout.ts'
+import { text } from '../torrent/layout-record.ts'
 import type { FrameSpec } from './frames.ts'
 
 /**
@@ -110,9 +111,4 @@ function decodeRuns (packed: unknown, bad: (what: string) => EzioError): Extent[
     if (sorted[i - 1]!.diskOffset + sorted[i - 1]!.length > sorted[i]!.diskOffset) throw bad(`has runs at disk offsets ${sorted[i - 1]!.diskOffset} and ${sorted[i]!.diskOffset} that overlap`)
   }
   return runs
-}
-
-function text (v: unknown): string | undefined {
-  if (typeof v === 'string') return v
-  return v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined
 }

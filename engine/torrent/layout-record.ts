@@ -98,7 +98,8 @@ function dict (v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? v as Record<string, unknown> : undefined
 }
 
-function text (v: unknown): string | undefined {
+/** A bencoded string as text (bencode gives byte strings). */
+export function text (v: unknown): string | undefined {
   if (typeof v === 'string') return v
   return v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : undefined
 }
