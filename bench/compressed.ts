@@ -24,7 +24,7 @@ const rate = process.env.RATE ?? '50mbit'
 const roomRuns = Number(process.env.ROOM_RUNS ?? 1)
 
 interface Made { seconds: number, payload: number, raw: number }
-interface Sample { seconds: number, cpu: number }
+interface Sample { seconds: number, cpu: number, rssMiB: number }
 
 async function create (disk: string, torrent: string, extra: string[]): Promise<Made> {
   const started = Date.now()
@@ -49,11 +49,11 @@ async function clone (torrent: string, peer: string, target: string, size: numbe
   await blankFile(target, size)
   const timing = path.join(work, 'time.txt')
   const started = Date.now()
-  const r = await execa('/usr/bin/time', ['-f', '%U %S', '-o', timing, node, bundle, 'clone', torrent, target, '--peer', peer, '--seed-ratio', '0', '--progress', 'none'], { reject: false, timeout: 30 * 60_000 })
+  const r = await execa('/usr/bin/time', ['-f', '%U %S %M', '-o', timing, node, bundle, 'clone', torrent, target, '--peer', peer, '--seed-ratio', '0', '--progress', 'none'], { reject: false, timeout: 30 * 60_000 })
   const seconds = (Date.now() - started) / 1000
   if (r.exitCode !== 0) throw new Error(`ezio clone failed (exit ${r.exitCode}): ${r.stderr.slice(-2000)}`)
-  const [user, sys] = (await fs.readFile(timing, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number)
-  return { seconds, cpu: user! + sys! }
+  const [user, sys, rssKiB] = (await fs.readFile(timing, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number)
+  return { seconds, cpu: user! + sys!, rssMiB: rssKiB! / 1024 }
 }
 
 /** The clone is correct: its partition passes fsck and holds TREE's files, byte for byte. */
@@ -88,9 +88,10 @@ async function oneToOne (disk: string, size: number, raw: number, torrents: { pl
     process.stderr.write(`1->1 run ${i + 1}/${runs}: used blocks ${plain[i]!.seconds.toFixed(1)} s, compressed ${comp[i]!.seconds.toFixed(1)} s\n`)
   }
   const rate = (xs: Sample[]): number => raw / median(xs.map(s => s.seconds)) / 1e6
-  console.log(`1->1 over loopback, disk MB written per second (median of ${runs}; CPU s of the clone process):`)
-  console.log(`  used blocks  ${rate(plain).toFixed(1)} MB/s   CPU ${median(plain.map(s => s.cpu)).toFixed(1)} s`)
-  console.log(`  compressed   ${rate(comp).toFixed(1)} MB/s   CPU ${median(comp.map(s => s.cpu)).toFixed(1)} s`)
+  const rss = (xs: Sample[]): string => Math.max(...xs.map(s => s.rssMiB)).toFixed(0)
+  console.log(`1->1 over loopback, disk MB written per second (median of ${runs}; CPU s and peak RSS of the clone process; RSS target < 256 MiB):`)
+  console.log(`  used blocks  ${rate(plain).toFixed(1)} MB/s   CPU ${median(plain.map(s => s.cpu)).toFixed(1)} s   RSS ${rss(plain)} MiB`)
+  console.log(`  compressed   ${rate(comp).toFixed(1)} MB/s   CPU ${median(comp.map(s => s.cpu)).toFixed(1)} s   RSS ${rss(comp)} MiB`)
   console.log(`  compressed / used blocks: ${(rate(comp) / rate(plain)).toFixed(2)} (target >= 1: ${rate(comp) >= rate(plain) ? 'met' : 'NOT met'}); the clone passed e2fsck and holds every file of the source`)
 }
 

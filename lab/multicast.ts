@@ -19,6 +19,6 @@ export async function runMulticast (net: Network, server: Host, machines: Host[]
   }
   // As Clonezilla and FOG send an image: one zstd stream through udpcast, decompressed as it arrives.
   // The file names travel as sh's positional parameters, never inside the script.
-  return await timeClients(machines, (m, file) => net.exec(m, 'sh', ['-c', 'set -o pipefail 2>/dev/null; "$@" | zstd -q -d -f -o "$0"', file, ...receiver(m)], { all: true, buffer: true, stdin: 'ignore' }), opts,
+  return await timeClients(machines, (m, file) => net.exec(m, 'sh', ['-c', '"$@" | zstd -q -d -f -o "$0"', file, ...receiver(m)], { all: true, buffer: true, stdin: 'ignore' }), opts,
     () => net.exec(server, 'sh', ['-c', 'zstd -q -3 -c "$0" | "$@"', opts.image, ...sender], { all: true, buffer: true, stdin: 'ignore' }))
 }

@@ -45,11 +45,11 @@ export class Images {
         const made = await imageTorrent(spec.path, spec.name, spec.kind ?? {}, stateDir, log)
         if (made.reused) log(`reusing the torrent of ${spec.path} (unchanged since it was hashed)`)
         const meta = await parseTorrentFile(made.file, spec.kind?.torrent ?? `${stateDir}/${spec.name}.torrent`)
-        const image = await openImage(spec.path)
-        list.push({ ...spec, meta, file: made.file, image, given: made.given })
-        if (made.payload) list[list.length - 1]!.payload = await openImage(made.payload)
-        if (image.info.size < meta.layout.end) {
-          throw new EzioError('badImage', `image ${spec.path} holds ${image.info.size} bytes but its torrent needs ${meta.layout.end}: serve the image the torrent was made from`)
+        const served: ServedImage = { ...spec, meta, file: made.file, image: await openImage(spec.path), given: made.given }
+        list.push(served)
+        if (made.payload) served.payload = await openImage(made.payload)
+        if (served.image.info.size < meta.layout.end) {
+          throw new EzioError('badImage', `image ${spec.path} holds ${served.image.info.size} bytes but its torrent needs ${meta.layout.end}: serve the image the torrent was made from`)
         }
       }
     } catch (err) {

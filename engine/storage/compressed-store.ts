@@ -1,7 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
-import { promisify } from 'node:util'
-import { zstdDecompress } from 'node:zlib'
+import { zstdDecompressSync } from 'node:zlib'
 import { frameLength, remakePiece } from '../compress/frames.ts'
 import type { CompressedMap, CompressedPiece } from '../compress/mapping.ts'
 import { EzioError } from '../errors.ts'
@@ -18,8 +17,6 @@ export interface CompressedStoreOptions {
   flusher?: Flusher
   beforeWrite?: (index: number) => Promise<void>
 }
-
-const unzstd = promisify(zstdDecompress) as (buf: Uint8Array, opts: { maxOutputLength: number }) => Promise<Buffer>
 
 type Callback<T = void> = (err: Error | null, value?: T) => void
 
@@ -128,7 +125,14 @@ export class CompressedStore {
     if (this.kept.size > this.keep) this.kept.delete(this.kept.keys().next().value!)
   }
 
-  /** Decompresses PIECE's frames beside the download (in libuv's threads) and writes them where the mapping says; never past its raw length. */
+  /**
+   * Decompresses PIECE's frames and writes them where the mapping says, never
+   * past its raw length. On the main thread, between writes: in libuv's
+   * threads each call's zstd context came from another malloc arena, and a
+   * 1->1 clone peaked at 342-369 MiB against 238-250 MiB here, no faster on
+   * two cores (docs/compressed-pieces.md). One output chunk per frame: at
+   * zlib's default 16 KiB a 1 MiB frame was 64 chunks and a copy to join them.
+   */
   private async inflate (index: number, piece: CompressedPiece, buf: Buffer): Promise<void> {
     const { map, disk } = this.opts
     const corrupt = (what: string): EzioError => new EzioError('badTorrent', `piece ${index} verified but ${what}: the torrent is corrupt; recreate it with ezio create --compress`)
@@ -137,8 +141,12 @@ export class CompressedStore {
       const length = frameLength(buf.subarray(0, piece.compressedLength), at)
       if (length === null) throw corrupt(`holds no whole zstd frame at byte ${at}`)
       const want = Math.min(map.frameSize, piece.rawLength - done)
-      const raw = await unzstd(buf.subarray(at, at + length), { maxOutputLength: Math.max(want, 1) })
-        .catch((err: Error) => { throw corrupt(`does not decompress to its ${piece.rawLength} bytes (${err.message})`) })
+      let raw: Buffer
+      try {
+        raw = zstdDecompressSync(buf.subarray(at, at + length), { maxOutputLength: Math.max(want, 1), chunkSize: Math.max(want, 64) })
+      } catch (err) {
+        throw corrupt(`does not decompress to its ${piece.rawLength} bytes (${(err as Error).message})`)
+      }
       if (raw.length !== want) throw corrupt(`has a frame of ${raw.length} bytes where ${want} were due`)
       await writeExtents(disk.fd, map.runs, piece.rawStart + done, raw)
       done += raw.length

@@ -58,6 +58,8 @@ export class SwarmClone {
   private refetched = 0
   /** Whether the target read as zeros when the clone began; undefined until known. */
   private blank: boolean | undefined
+  /** Whether the target holds a piece: made once the blank test is done. */
+  private check: TargetCheck | undefined
   private readonly timers: NodeJS.Timeout[] = []
 
   constructor (private readonly opts: SwarmCloneOptions) {
@@ -141,8 +143,6 @@ export class SwarmClone {
     add()
     this.timers.push(setInterval(add, 5000))
   }
-
-  private check: TargetCheck | undefined
 
   private startScan (): void {
     isBlankFile(this.opts.disk)
