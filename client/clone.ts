@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { checkTargetSectors, writeTargetTable } from '../engine/disk/target-table.ts'
 import { openTarget } from '../engine/disk/target.ts'
 import { asEzioError, EzioError } from '../engine/errors.ts'
+import { mb } from '../engine/format.ts'
 import { SwarmClone, type SwarmProgress } from '../engine/swarm/clone.ts'
 import type { SeedPolicy } from '../engine/swarm/seeding.ts'
 import type { TorrentMeta } from '../engine/torrent/load.ts'
@@ -58,8 +59,10 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     publish(result.status)
     sink.end()
     const rejected = result.badPieces ? ` (${result.badPieces} corrupt pieces from peers rejected${result.bannedPeers.length ? `; banned ${result.bannedPeers.join(', ')}` : ''})` : ''
+    // The megabytes above are the torrent's; a compressed one's stand for more on the disk.
+    const raw = meta.compressed ? `; ${mb(meta.compressed.rawLength)} MB decompressed onto the disk` : ''
     // The time and rate of the clone itself; the seeding after it is not cloning.
-    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + rejected + '\n')
+    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + raw + rejected + '\n')
     await reporter.flush()
     return result
   } catch (err) {
