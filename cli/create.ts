@@ -60,9 +60,13 @@ async function run (argv: string[]): Promise<number> {
       : await makeImageTorrent(imagePath!, opts)
     await fs.writeFile(values.output, file)
     if (values.compress) process.stderr.write(compressedSummary(await parseTorrentFile(file, values.output)))
-  } finally {
+  } catch (err) {
+    // Half a payload is no payload: nothing is left for a mirror to seed by mistake.
     await payload?.close()
+    if (values.payload !== undefined) await fs.rm(values.payload, { force: true })
+    throw err
   }
+  await payload?.close()
   process.stderr.write(`wrote ${values.output}${values.payload ? ` and ${values.payload}` : ''}\n`)
   return 0
 }
