@@ -1,24 +1,16 @@
-import type { FileHandle } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { zstdDecompressSync } from 'node:zlib'
 import { frameLength, remakePiece } from '../compress/frames.ts'
 import type { CompressedMap, CompressedPiece } from '../compress/mapping.ts'
 import { EzioError } from '../errors.ts'
-import { asWriteError, readExtents, writeExtents, type Flusher } from './disk-store.ts'
+import { asWriteError, ChunkStore, type Callback, type ChunkStoreOptions } from './chunk-store.ts'
+import { readExtents, writeExtents } from './disk-store.ts'
 
-export interface CompressedStoreOptions {
-  /** The target (or the image a seeder serves), opened for reading, and for writing on a clone. */
-  disk: FileHandle
+export interface CompressedStoreOptions extends ChunkStoreOptions {
   map: CompressedMap
   /** SHA-1 of each piece as the torrent has it, hex: a re-made piece is checked against it. */
   pieceHashes: string[]
-  /** Total torrent payload in bytes. */
-  length: number
-  flusher?: Flusher
-  beforeWrite?: (index: number) => Promise<void>
 }
-
-type Callback<T = void> = (err: Error | null, value?: T) => void
 
 // Pieces just written are what the room asks for next: kept (32 MiB of
 // them) so that passing them on costs no compression. Older ones are re-made
@@ -32,41 +24,28 @@ const CACHE_BYTES = 32 * 1024 * 1024
  * or is re-made from the disk and given out only if it hashes as the
  * torrent says.
  */
-export class CompressedStore {
-  readonly chunkLength: number
+export class CompressedStore extends ChunkStore<CompressedStoreOptions> {
   /** Pieces asked for that this machine could not re-make byte for byte (another zstd): never sent. */
   unreproducible = 0
-  private readonly opts: CompressedStoreOptions
-  private readonly chunkCount: number
-  private readonly lastChunkLength: number
   private readonly kept = new Map<number, Promise<Buffer>>()
   private readonly keep: number
   // Re-making is CPU work: one at a time, in one frame-sized buffer.
   private remaking: Promise<unknown> = Promise.resolve()
   private readonly scratch: Buffer
-  private closed = false
 
   constructor (chunkLength: number, opts: CompressedStoreOptions) {
-    this.chunkLength = Number(chunkLength)
-    this.opts = opts
-    this.chunkCount = Math.ceil(opts.length / this.chunkLength)
-    this.lastChunkLength = opts.length % this.chunkLength || this.chunkLength
+    super(chunkLength, opts)
     this.keep = Math.max(2, Math.floor(CACHE_BYTES / this.chunkLength))
     this.scratch = Buffer.allocUnsafe(opts.map.frameSize)
   }
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
-    if (this.closed) return queueMicrotask(() => cb(new Error('the disk store is closed')))
-    if (buf.length !== this.pieceLength(index)) {
-      return queueMicrotask(() => cb(new Error(`piece ${index} is ${buf.length} bytes, expected ${this.pieceLength(index)}`)))
-    }
-    const flushError = this.opts.flusher?.error
-    if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
+    const refused = this.refusePut(index, buf)
+    if (refused) return queueMicrotask(() => cb(refused))
     const piece = this.opts.map.pieces[index]!
     // The caller reuses BUF once told: the copy kept is ours.
     const copy = Buffer.from(buf)
-    const look = this.opts.beforeWrite?.(index).catch(() => {}) ?? Promise.resolve()
-    look.then(() => this.inflate(index, piece, copy)).then(() => {
+    this.lookBefore(index).then(() => this.inflate(index, piece, copy)).then(() => {
       this.remember(index, Promise.resolve(copy))
       this.opts.flusher?.wrote(piece.rawLength)
       cb(null)
@@ -76,13 +55,9 @@ export class CompressedStore {
   get (index: number, opts: { offset?: number, length?: number } | null | Callback<Uint8Array>, cb?: Callback<Uint8Array>): void {
     if (typeof opts === 'function') return this.get(index, null, opts)
     const done: Callback<Uint8Array> = cb ?? (() => {})
-    if (this.closed) return queueMicrotask(() => done(new Error('the disk store is closed')))
-    const size = this.pieceLength(index)
-    const offset = opts?.offset ?? 0
-    const length = opts?.length ?? size - offset
-    if (offset < 0 || offset + length > size) {
-      return queueMicrotask(() => done(new Error(`read of ${length} bytes at ${offset} lies outside piece ${index}`)))
-    }
+    const block = this.blockOf(index, opts)
+    if (block instanceof Error) return queueMicrotask(() => done(block))
+    const { offset, length } = block
     this.readPiece(index).then(buf => done(null, buf.subarray(offset, offset + length)), (err: Error) => done(err))
   }
 
@@ -103,20 +78,8 @@ export class CompressedStore {
     return making
   }
 
-  close (cb: Callback = () => {}): void {
-    this.closed = true
+  protected override closing (): void {
     this.kept.clear()
-    queueMicrotask(() => cb(null))
-  }
-
-  // The disk is the operator's, not ours: destroying the store must not
-  // delete or truncate anything.
-  destroy (cb: Callback = () => {}): void {
-    this.close(cb)
-  }
-
-  pieceLength (index: number): number {
-    return index === this.chunkCount - 1 ? this.lastChunkLength : this.chunkLength
   }
 
   private remember (index: number, piece: Promise<Buffer>): void {

@@ -1,22 +1,12 @@
 import fs from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { EzioError, errnoOf } from '../errors.ts'
 import { mapRange, type Extent } from '../torrent/layout.ts'
+import { asWriteError, ChunkStore, type Callback, type ChunkStoreOptions } from './chunk-store.ts'
 
-export interface DiskStoreOptions {
-  /** The target, opened for reading and writing. */
-  disk: FileHandle
+export interface DiskStoreOptions extends ChunkStoreOptions {
   /** Where each run of the torrent's bytes lives on the disk. */
   extents: Extent[]
-  /** Total torrent payload in bytes. */
-  length: number
-  /** Told of every piece written. */
-  flusher?: Flusher
-  /** Awaited before piece INDEX is written: a last look at what it replaces. */
-  beforeWrite?: (index: number) => Promise<void>
 }
-
-type Callback<T = void> = (err: Error | null, value?: T) => void
 
 // Peers ask for 16 KiB blocks, one after the other within a piece: reading a
 // span of the piece once and answering its blocks from memory costs one read
@@ -73,47 +63,30 @@ export class Flusher {
  * (its first and last sectors) is never in a piece, and is written by
  * engine/disk/target-table.ts after the pieces.
  */
-export class DiskStore {
-  readonly chunkLength: number
+export class DiskStore extends ChunkStore<DiskStoreOptions> {
   private readonly disk: FileHandle
   private readonly extents: Extent[]
-  private readonly length: number
-  private readonly lastChunkLength: number
-  private readonly chunkCount: number
   private readonly spanLength: number
   private readonly spansPerChunk: number
   /** Recently read spans, oldest first; a pending read is shared by every block that waits for it. */
   private readonly spans = new Map<number, Promise<Buffer>>()
-  private readonly flusher: Flusher | undefined
-  private readonly beforeWrite: ((index: number) => Promise<void>) | undefined
-  private closed = false
 
   constructor (chunkLength: number, opts: DiskStoreOptions) {
-    this.chunkLength = Number(chunkLength)
+    super(chunkLength, opts)
     this.disk = opts.disk
     this.extents = opts.extents
-    this.length = opts.length
-    this.chunkCount = Math.ceil(this.length / this.chunkLength)
-    this.lastChunkLength = this.length % this.chunkLength || this.chunkLength
     this.spanLength = Math.min(SPAN, this.chunkLength)
     this.spansPerChunk = Math.ceil(this.chunkLength / this.spanLength)
-    this.flusher = opts.flusher
-    this.beforeWrite = opts.beforeWrite
   }
 
   put (index: number, buf: Uint8Array, cb: Callback = () => {}): void {
-    if (this.closed) return queueMicrotask(() => cb(new Error('the disk store is closed')))
-    if (buf.length !== this.pieceLength(index)) {
-      return queueMicrotask(() => cb(new Error(`piece ${index} is ${buf.length} bytes, expected ${this.pieceLength(index)}`)))
-    }
-    const flushError = this.flusher?.error
-    if (flushError) return queueMicrotask(() => cb(asWriteError(flushError, 'flushing the target to the disk')))
+    const refused = this.refusePut(index, buf)
+    if (refused) return queueMicrotask(() => cb(refused))
     // Before and after: a span read while the piece was being written may hold part of each.
     this.forgetSpans(index)
-    const look = this.beforeWrite?.(index).catch(() => {}) ?? Promise.resolve()
-    look.then(() => this.write(index, buf)).then(() => {
+    this.lookBefore(index).then(() => this.write(index, buf)).then(() => {
       this.forgetSpans(index)
-      this.flusher?.wrote(buf.length)
+      this.opts.flusher?.wrote(buf.length)
       cb(null)
     }, (err: unknown) => cb(asWriteError(err, `writing piece ${index} to the target`)))
   }
@@ -121,13 +94,9 @@ export class DiskStore {
   get (index: number, opts: { offset?: number, length?: number } | null | Callback<Uint8Array>, cb?: Callback<Uint8Array>): void {
     if (typeof opts === 'function') return this.get(index, null, opts)
     const done: Callback<Uint8Array> = cb ?? (() => {})
-    if (this.closed) return queueMicrotask(() => done(new Error('the disk store is closed')))
-    const size = this.pieceLength(index)
-    const offset = opts?.offset ?? 0
-    const length = opts?.length ?? size - offset
-    if (offset < 0 || offset + length > size) {
-      return queueMicrotask(() => done(new Error(`read of ${length} bytes at ${offset} lies outside piece ${index}`)))
-    }
+    const block = this.blockOf(index, opts)
+    if (block instanceof Error) return queueMicrotask(() => done(block))
+    const { offset, length } = block
     const span = Math.floor(offset / this.spanLength)
     const within = offset - span * this.spanLength
     const reading = within + length <= this.spanLength
@@ -144,21 +113,6 @@ export class DiskStore {
   async readPiece (index: number, scratch?: Buffer): Promise<Buffer> {
     if (this.closed) throw new Error('the disk store is closed')
     return this.read(index * this.chunkLength, this.pieceLength(index), scratch)
-  }
-
-  close (cb: Callback = () => {}): void {
-    this.closed = true
-    queueMicrotask(() => cb(null))
-  }
-
-  // The disk is the operator's, not ours: destroying the store must not
-  // delete or truncate anything.
-  destroy (cb: Callback = () => {}): void {
-    this.close(cb)
-  }
-
-  pieceLength (index: number): number {
-    return index === this.chunkCount - 1 ? this.lastChunkLength : this.chunkLength
   }
 
   private span (index: number, span: number): Promise<Buffer> {
@@ -225,9 +179,4 @@ type PositionalIo = (fd: number, buf: Uint8Array, offset: number, length: number
 // costs a promise and a wrapper object more on every block.
 function io (call: PositionalIo, fd: number, buf: Uint8Array, offset: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => call(fd, buf, offset, length, position, (err, bytes) => err ? reject(err) : resolve(bytes)))
-}
-
-export function asWriteError (err: unknown, what: string): EzioError {
-  const code = errnoOf(err) ?? 'EIO'
-  return new EzioError('writeFailed', `${what} failed (${code}: ${(err as Error).message}): the disk is not usable as it is; check it and clone again`, { cause: err })
 }
