@@ -24,10 +24,22 @@ export function parseStatus (text: string): CloneStatus {
   } catch {
     throw new ProtocolError('the status is not JSON')
   }
-  const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<CloneStatus>
+  const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
   if (typeof s.id !== 'string' || !s.id || typeof s.state !== 'string') throw new ProtocolError('the status has no id or state')
-  // Only a status's own fields: whatever else a report carries is dropped,
-  // never stored beside what the server decided for the machine.
-  const { id, state, bytesDone, total, reused, refetched, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error } = s as CloneStatus
-  return { id, state, bytesDone, total, reused, refetched, downRate, upRate, fromSeeder, fromPeers, uploaded, peers, eta, error }
+  if (!states.includes(s.state as MachineState)) throw new ProtocolError(`the status's state ${s.state.slice(0, 20)} is none of ${states.join(', ')}`)
+  // Only a status's own fields, each of its own type: whatever else a report
+  // carries is dropped, never stored beside what the server decided for the
+  // machine, nor shown on the dashboard.
+  const counts = Object.fromEntries(countFields.map(k => [k, s[k] ?? 0])) as Record<typeof countFields[number], unknown>
+  for (const [k, v] of Object.entries(counts)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ProtocolError(`the status's ${k} is not a count: ${String(v).slice(0, 20)}`)
+  }
+  const eta = s.eta ?? null
+  if (eta !== null && (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0)) throw new ProtocolError('the status\'s eta is neither seconds nor null')
+  const error = s.error ?? null
+  if (error !== null && typeof error !== 'string') throw new ProtocolError('the status\'s error is neither a text nor null')
+  return { id: s.id, state: s.state as MachineState, ...counts as Record<typeof countFields[number], number>, eta, error: error?.slice(0, 500) ?? null }
 }
+
+const states: MachineState[] = ['booting', 'fetching', 'waiting', 'cloning', 'seeding', 'done', 'failed']
+const countFields = ['bytesDone', 'total', 'reused', 'refetched', 'downRate', 'upRate', 'fromSeeder', 'fromPeers', 'uploaded', 'peers'] as const

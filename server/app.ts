@@ -1,7 +1,10 @@
 import type { Admission } from './boot-decision.ts'
 import type { Deployment } from './config.ts'
+import type { History } from './history.ts'
 import type { Images } from './images.ts'
 import type { Machines } from './machines.ts'
+import type { RoomEvents } from './room-events.ts'
+import type { Throughput } from './throughput.ts'
 import type { RoomTracker } from './tracker.ts'
 import type { WakeSent } from './wake.ts'
 
@@ -11,6 +14,11 @@ export interface App {
   images: Images
   tracker: RoomTracker
   machines: Machines
+  /** One row per clone, in STATE/history.csv. */
+  history: History
+  /** The dashboards' event stream. */
+  events: RoomEvents
+  throughput: Throughput
   port: number
   advertise?: string
   netbootDir: string

@@ -3,14 +3,15 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { blankStatus, type CloneStatus, type MachineState } from '../protocol/status.ts'
 
-export type ServerMachineState = MachineState | 'refused'
+/** refused: not in --allow; queued: sent back by the operator, to clone at its next boot. */
+export type ServerMachineState = MachineState | 'refused' | 'queued'
 
 export interface Machine extends Omit<CloneStatus, 'state'> {
   state: ServerMachineState
   ip: string
   firstSeen: number
   lastSeen: number
-  /** When it started cloning and when it was done (ms since epoch). */
+  /** When its clone began (its config handed out) and when it was complete (ms since epoch). */
   startedAt: number | null
   doneAt: number | null
   /** The image it is to hold, by name; null: the server's default image. */
@@ -21,13 +22,16 @@ export interface Machine extends Omit<CloneStatus, 'state'> {
   holds: string | null
   /** Info hash of the image its last config named. */
   fetched: string | null
+  /** What the operator calls it (pc-07); null: its id is its name. */
+  name: string | null
 }
 
 /**
  * Every machine the server has heard of, with what it reported and what the
  * operator decided for it, kept in STATE/machines.json so that a restarted
  * server still lists and decides the same. Each operator action is also
- * appended to STATE/actions.log, one JSON line each.
+ * appended to STATE/actions.log, one JSON line each. Every change is emitted
+ * as 'change' (before, after): the event stream and the history follow it.
  */
 export class Machines extends EventEmitter {
   private readonly byId = new Map<string, Machine>()
@@ -60,10 +64,11 @@ export class Machines extends EventEmitter {
     return this.put({ ...(m ?? blankMachine(id, ip, Date.now())), ip: ip || m?.ip || '', lastSeen: Date.now() })
   }
 
-  /** It was given the config for the image of INFOHASH. */
+  /** It was given the config for the image of INFOHASH: a clone begins. */
   handedOut (id: string, ip: string, infoHash: string): Machine {
     const m = this.seen(id, ip)
-    return this.put({ ...m, fetched: infoHash, state: m.state === 'waiting' || m.state === 'refused' ? 'booting' : m.state, error: null })
+    const state = m.state === 'waiting' || m.state === 'refused' || m.state === 'queued' ? 'booting' : m.state
+    return this.put({ ...m, fetched: infoHash, state, error: null, startedAt: Date.now(), doneAt: null })
   }
 
   report (status: CloneStatus, ip: string): Machine {
@@ -73,9 +78,12 @@ export class Machines extends EventEmitter {
     return this.put({
       ...prev,
       ...status,
+      // Sent back while it seeds its old clone: it stays queued until it boots.
+      state: prev.state === 'queued' && complete ? 'queued' : status.state,
       ip,
       lastSeen: now,
-      startedAt: status.state === 'cloning' ? prev.startedAt ?? now : prev.startedAt,
+      // A clone starts when its config is handed out; `ezio clone --report` gets none.
+      startedAt: status.state === 'cloning' && !cloneOpen(prev) ? now : prev.startedAt,
       doneAt: complete ? prev.doneAt ?? now : null,
       holds: complete ? prev.fetched ?? prev.holds : status.state === 'cloning' ? null : prev.holds
     })
@@ -98,12 +106,25 @@ export class Machines extends EventEmitter {
     return this.put({ ...m, accepted: true, error: m.state === 'waiting' ? null : m.error })
   }
 
-  /** Its next boot clones again, whatever its disk holds. */
+  /**
+   * Its next boot clones again, whatever its disk holds. A machine mid-clone
+   * goes on: the clone it is making is the new image.
+   */
   reimage (id: string): Machine | undefined {
     const m = this.byId.get(id)
     if (!m) return undefined
     this.log('reimage', id)
-    return this.put({ ...m, holds: null, doneAt: null })
+    return this.put(busy.includes(m.state) ? { ...m, holds: null } : { ...m, holds: null, fetched: null, state: 'queued', error: null })
+  }
+
+  /** NAME for machine ID, or null to drop it; names are unique across the room. */
+  name (id: string, name: string | null): Machine | undefined {
+    const m = this.byId.get(id)
+    if (!m) return undefined
+    const other = name === null ? undefined : this.list().find(o => o.id !== id && o.name === name)
+    if (other) throw new NameTaken(`${name} is already the name of ${other.id}: pick another, or rename that one first`)
+    this.log('name', id, { name })
+    return this.put({ ...m, name })
   }
 
   assign (id: string, image: string): Machine {
@@ -128,8 +149,9 @@ export class Machines extends EventEmitter {
   }
 
   private put (m: Machine): Machine {
+    const before = this.byId.get(m.id)
     this.byId.set(m.id, m)
-    this.emit('change')
+    this.emit('change', before, m)
     this.dirty = true
     if (!this.saving) this.saving = this.save().finally(() => { this.saving = undefined })
     return m
@@ -161,6 +183,16 @@ function blankMachine (id: string, ip: string, now: number): Machine {
     image: null,
     accepted: false,
     holds: null,
-    fetched: null
+    fetched: null,
+    name: null
   }
+}
+
+export class NameTaken extends Error {}
+
+const busy: ServerMachineState[] = ['booting', 'fetching', 'cloning']
+
+/** M is in the middle of a clone: started, not done, not failed. */
+export function cloneOpen (m: Machine): boolean {
+  return m.startedAt !== null && m.doneAt === null && busy.includes(m.state)
 }

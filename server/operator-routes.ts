@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { machineIdOf, machineIdRule, macBytes } from '../protocol/machine-id.ts'
 import type { App } from './app.ts'
 import dashboardHtml from './dashboard.html'
 import type { Handler, PatternRoute } from './http.ts'
-import type { Machine } from './machines.ts'
+import { NameTaken, type Machine } from './machines.ts'
 import { readBody, send, sendJson, sendText } from './respond.ts'
 import { roomTotals } from './room-totals.ts'
 
@@ -13,7 +13,8 @@ export const operatorRoutes: Record<string, Handler> = {
   'GET /api/machines': (app, _req, res) => sendJson(res, 200, app.machines.list()),
   'GET /api/images': (app, _req, res) => sendJson(res, 200, app.images.info()),
   'GET /api/room': (app, _req, res) => sendJson(res, 200, roomView(app)),
-  'GET /api/events': streamEvents,
+  'GET /api/events': (app, req, res) => app.events.add(req, res),
+  'GET /api/history.csv': operatorText(async app => [await app.history.csv(), 'text/csv; charset=utf-8', { 'content-disposition': 'attachment; filename="ezio-history.csv"' }]),
   'POST /api/control': operator(control),
   'POST /api/machines/accept': operator(app => app.machines.list().filter(m => m.state === 'waiting').map(m => app.machines.accept(m.id))),
   'POST /api/room/reimage': operator(app => app.machines.list().flatMap(m => app.machines.reimage(m.id) ?? [])),
@@ -26,12 +27,13 @@ const actions: Record<string, Action> = {
   accept: (app, id) => app.machines.accept(id),
   reimage: (app, id) => app.machines.reimage(id) ?? notFound(id),
   wake: (app, id) => macBytes(id) ? app.wake(id) : refuse(400, `${id} is not a MAC address: Wake-on-LAN needs one`),
-  image: assignImage
+  image: assignImage,
+  name: nameMachine
 }
 
 export const operatorPatterns: PatternRoute[] = [{
   method: 'POST',
-  pattern: /^\/api\/machines\/([^/]+)\/(accept|reimage|wake|image)$/,
+  pattern: /^\/api\/machines\/([^/]+)\/(accept|reimage|wake|image|name)$/,
   handler: operator(async (app, req, params) => {
     const [raw, action] = params
     const id = machineIdOf(raw!)
@@ -53,25 +55,62 @@ function notFound (id: string): never {
   return refuse(404, `no machine ${id} is known here`)
 }
 
-async function assignImage (app: App, id: string, req: IncomingMessage): Promise<Machine> {
-  let image: unknown
+/** Field KEY of the request's JSON body; HINT says what to send. */
+async function bodyField (req: IncomingMessage, key: string, hint: string): Promise<unknown> {
+  let body: unknown
   try {
-    image = (JSON.parse(await readBody(req, 4096)) as { image?: unknown }).image
+    body = JSON.parse(await readBody(req, 4096))
   } catch {
-    throw new ActionError(400, 'the body is not JSON: send {"image": NAME}')
+    throw new ActionError(400, `the body is not JSON: send ${hint}`)
   }
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined
+}
+
+async function assignImage (app: App, id: string, req: IncomingMessage): Promise<Machine> {
+  const image = await bodyField(req, 'image', '{"image": NAME}')
   if (typeof image !== 'string' || !app.images.byName(image)) {
     throw new ActionError(400, `no image ${String(image)} here; images: ${app.images.list.map(i => i.name).join(', ')}`)
   }
   return app.machines.assign(id, image)
 }
 
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/
+
+// "" drops the name: the machine shows as its id again.
+async function nameMachine (app: App, id: string, req: IncomingMessage): Promise<Machine> {
+  const name = await bodyField(req, 'name', '{"name": "pc-07"}')
+  if (typeof name !== 'string' || (name !== '' && !NAME.test(name))) {
+    throw new ActionError(400, `${JSON.stringify(name)?.slice(0, 40)} is no machine name: letters, digits, ".", "_" and "-", at most 32, starting with a letter or digit`)
+  }
+  try {
+    return app.machines.name(id, name || null) ?? notFound(id)
+  } catch (err) {
+    if (err instanceof NameTaken) throw new ActionError(409, err.message)
+    throw err
+  }
+}
+
+type Run<T> = (app: App, req: IncomingMessage, params: string[], url: URL) => T
+
 /** A route that needs the operator token (?token=) and answers with what RUN returns, as JSON. */
-function operator (run: (app: App, req: IncomingMessage, params: string[], url: URL) => unknown): Handler {
+function operator (run: Run<unknown>): Handler {
+  return guarded(async (app, req, res, url, params) => sendJson(res, 200, await run(app, req, params, url)))
+}
+
+/** The same for a text of its own type: RUN gives body, type and headers. */
+function operatorText (run: Run<Promise<[string, string, Record<string, string>]>>): Handler {
+  return guarded(async (app, req, res, url, params) => {
+    const [body, type, headers] = await run(app, req, params, url)
+    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers })
+    res.end(body)
+  })
+}
+
+function guarded (handle: Handler): Handler {
   return async (app, req, res, url, params) => {
     if (url.searchParams.get('token') !== app.operatorToken) return sendText(res, 403, 'bad or missing operator token: use the dashboard URL printed at start')
     try {
-      sendJson(res, 200, await run(app, req, params, url))
+      await handle(app, req, res, url, params)
     } catch (err) {
       if (!(err instanceof ActionError)) throw err
       sendText(res, err.status, err.message)
@@ -85,20 +124,22 @@ function control (app: App, _req: IncomingMessage, _params: string[], url: URL):
   else if (action === 'resume') app.paused = false
   else throw new ActionError(400, `unknown action ${action}: pause or resume`)
   app.machines.log(action, '*')
-  app.machines.emit('change')
+  app.events.touch()
   return { paused: app.paused }
 }
 
-export function roomView (app: App): object {
+/** What the dashboard shows; WHOLE: with every point of the throughput chart, else the newest. */
+export function roomView (app: App, whole = true): object {
   const machines = app.machines.list()
-  return { name: app.images.default.name, images: app.images.info(), paused: app.paused, machines, totals: roomTotals(machines), seeder: app.seederStats(), now: Date.now() }
-}
-
-// Server-sent events: the dashboard updates by itself, once a second at most.
-function streamEvents (app: App, req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-  const push = (): void => { res.write(`data: ${JSON.stringify(roomView(app))}\n\n`) }
-  push()
-  const timer = setInterval(push, 1000)
-  req.on('close', () => clearInterval(timer))
+  const points = app.throughput.points
+  return {
+    name: app.images.default.name,
+    images: app.images.info(),
+    paused: app.paused,
+    machines,
+    totals: roomTotals(machines),
+    seeder: app.seederStats(),
+    throughput: whole ? points : points.slice(-1),
+    now: Date.now()
+  }
 }

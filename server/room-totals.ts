@@ -12,19 +12,20 @@ export interface RoomTotals {
   bytesTotal: number
   fromSeeder: number
   fromPeers: number
-  /** Seconds since the first machine showed up. */
+  /** Seconds from the first clone's start to now, or to the last one's end once none is active. */
   elapsed: number
   /** Seconds until the slowest active machine is done, null when unknown. */
   eta: number | null
 }
 
 // Not cloning: finished, or not started because the operator has not let it.
-const idle: ServerMachineState[] = ['done', 'seeding', 'failed', 'refused', 'waiting']
+const idle: ServerMachineState[] = ['done', 'seeding', 'failed', 'refused', 'waiting', 'queued']
 
 export function roomTotals (list: Machine[]): RoomTotals {
   const active = list.filter(m => !idle.includes(m.state))
   const etas = active.map(m => m.eta)
-  const first = Math.min(...list.map(m => m.firstSeen))
+  const starts = list.flatMap(m => m.startedAt ?? [])
+  const end = active.length ? Date.now() : Math.max(...list.flatMap(m => m.doneAt ?? []), 0)
   return {
     machines: list.length,
     done: list.filter(m => m.state === 'done' || m.state === 'seeding').length,
@@ -37,7 +38,7 @@ export function roomTotals (list: Machine[]): RoomTotals {
     bytesTotal: sum(list.map(m => m.total)),
     fromSeeder: sum(list.map(m => m.fromSeeder)),
     fromPeers: sum(list.map(m => m.fromPeers)),
-    elapsed: list.length ? Math.round((Date.now() - first) / 1000) : 0,
+    elapsed: starts.length ? Math.max(0, Math.round((end - Math.min(...starts)) / 1000)) : 0,
     eta: active.length === 0 ? 0 : etas.some(e => e === null) ? null : Math.max(...(etas as number[]))
   }
 }

@@ -8,9 +8,14 @@ import { macBytes } from '../protocol/machine-id.ts'
 import { primaryAddress } from './addresses.ts'
 import type { App } from './app.ts'
 import type { Admission } from './boot-decision.ts'
+import { History } from './history.ts'
 import { handler } from './http.ts'
 import { Images, type ImageSpec } from './images.ts'
 import { Machines } from './machines.ts'
+import { roomView } from './operator-routes.ts'
+import { RoomEvents } from './room-events.ts'
+import { roomTotals } from './room-totals.ts'
+import { Throughput } from './throughput.ts'
 import { grubConfig, writeTftpRoot } from './grub.ts'
 import { interfaceAddress, startPxeDhcp, type DhcpRange } from './pxe.ts'
 import { loadTokens } from './tokens.ts'
@@ -72,6 +77,9 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     images,
     tracker,
     machines,
+    history: new History(opts.stateDir, machines, hash => images.list.find(i => i.meta.infoHash === hash)?.name ?? ''),
+    events: new RoomEvents(whole => roomView(app, whole)),
+    throughput: new Throughput(),
     port: opts.port,
     advertise: opts.advertise,
     netbootDir: opts.netbootDir,
@@ -83,6 +91,10 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     seederStats: () => seeder.stats(),
     wake: id => wakeMachine(machines, id)
   }
+  machines.on('change', () => {
+    app.events.touch()
+    app.throughput.sample(() => roomTotals(machines.list()))
+  })
   const server = http.createServer(handler(app))
   await listen(server, opts.port).catch(async err => { await seeder.stop(); throw err })
   await warnMissingNetboot(opts.netbootDir, log)
@@ -98,7 +110,8 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     stop: async () => {
       server.closeAllConnections()
       server.close()
-      await Promise.all([tracker.close(), seeder.stop(), machines.flush(), pxe?.stop()])
+      app.events.stop()
+      await Promise.all([tracker.close(), seeder.stop(), machines.flush(), app.history.flush(), pxe?.stop()])
       await images.close()
       if (tftpRoot) await fs.rm(tftpRoot, { recursive: true, force: true })
     }

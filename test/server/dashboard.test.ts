@@ -11,7 +11,7 @@ import { startEzio } from '../helpers/swarm.ts'
 const SIZE = 64 * 1024 * 1024
 const artifacts = path.join(root, 'test/artifacts')
 
-t.test('the dashboard, in a real browser, shows a row per machine whose progress grows, then done', async t => {
+t.test('the dashboard, in a real browser, shows a tile per machine whose progress grows, then done', async t => {
   const dir = await tempDir(t)
   const image = await randomImage(path.join(dir, 'room.img'), SIZE)
   // A slow seeder keeps the clones running long enough to watch them.
@@ -28,9 +28,9 @@ t.test('the dashboard, in a real browser, shows a row per machine whose progress
   const ids = ['pc-01', 'pc-02', 'pc-03']
   for (const id of ids) startEzio(t, ['boot', srv.url, '--target', await blankFile(path.join(dir, `${id}.disk`), SIZE), '--id', id, '--countdown', '0'])
 
-  const progress = async (): Promise<Record<string, number>> => Object.fromEntries(await page.$$eval('tr.machine', rows =>
-    rows.map(r => [r.getAttribute('data-id') ?? '', Number(r.getAttribute('data-progress'))])))
-  const first = await waitFor('three rows with some progress', async () => {
+  const progress = async (): Promise<Record<string, number>> => Object.fromEntries(await page.$$eval('[data-machine]', tiles =>
+    tiles.map(e => [e.getAttribute('data-machine') ?? '', Number(e.getAttribute('data-progress'))])))
+  const first = await waitFor('three tiles with some progress', async () => {
     const p = await progress()
     return Object.keys(p).length === 3 && Object.values(p).some(v => v > 0 && v < 100) ? p : undefined
   }, 60_000)
@@ -42,11 +42,13 @@ t.test('the dashboard, in a real browser, shows a row per machine whose progress
   }, 60_000)
   t.ok(ids.some(id => (later[id] ?? 0) > (first[id] ?? 0)), `progress grew: ${JSON.stringify(first)} -> ${JSON.stringify(later)}`)
 
-  await waitFor('every row to say done', async () => {
-    const states = await page.$$eval('tr.machine .state', cells => cells.map(c => c.textContent))
-    return states.length === 3 && states.every(s => s === 'done') ? true : undefined
+  const states = (): Promise<(string | null)[]> => page.$$eval('[data-machine]', tiles => tiles.map(e => e.getAttribute('data-state')))
+  await waitFor('every tile to say done', async () => {
+    const s = await states()
+    return s.length === 3 && s.every(x => x === 'done') ? true : undefined
   }, 180_000, 500)
-  t.same(await page.$$eval('tr.machine .state', cells => cells.map(c => c.textContent)), ['done', 'done', 'done'])
+  t.same(await states(), ['done', 'done', 'done'])
+  t.same(await page.$$eval('tr.machine .state', cells => cells.map(c => c.textContent)), ['done', 'done', 'done'], 'and so does the detail list')
   t.equal(await page.textContent('#t-done'), '3 / 3')
   await page.screenshot({ path: path.join(artifacts, 'dashboard-done.png'), fullPage: true })
   t.ok((await fs.stat(path.join(artifacts, 'dashboard-done.png'))).size > 1000, 'screenshot kept in test/artifacts')
@@ -62,14 +64,14 @@ t.test('the dashboard\'s actions: a waiting machine is accepted with a click, an
   await page.goto(`${srv.url}/?token=${srv.operatorToken}`)
   await page.waitForSelector('#conn:text("live")')
   const boot = startEzio(t, ['boot', srv.url, '--target', await blankFile(path.join(dir, 'pc-09.disk'), 4 * 1024 * 1024), '--id', 'pc-09', '--countdown', '0'])
-  const row = 'tr.machine[data-id="pc-09"]'
-  await page.waitForSelector(`${row} .state:text("waiting")`, { timeout: 30_000 })
+  const tile = '[data-machine="pc-09"]'
+  await page.waitForSelector(`${tile}[data-state="waiting"]`, { timeout: 30_000 })
   await fs.mkdir(artifacts, { recursive: true })
   await page.screenshot({ path: path.join(artifacts, 'dashboard-waiting.png'), fullPage: true })
-  await page.click(`${row} button:text("Accept")`)
+  await page.click(`${tile} button:text("Accept")`)
   t.equal((await boot.exited).exitCode, 0, 'accepted from the dashboard, the machine clones')
-  await page.waitForSelector(`${row} .state:text("done")`, { timeout: 30_000 })
-  await page.click(`${row} button:text("Re-image")`)
+  await page.waitForSelector(`${tile}[data-state="done"]`, { timeout: 30_000 })
+  await page.click(`${tile} button:text("Re-image")`)
   await waitFor('the server to send it back', async () => {
     const res = await fetch(`${srv.url}/ezio.json?mac=pc-09`)
     return res.status === 200 || undefined
