@@ -1,5 +1,6 @@
-import { promises as fs } from 'node:fs'
-import { EzioError } from '../engine/errors.ts'
+import { constants, promises as fs } from 'node:fs'
+import path from 'node:path'
+import { EzioError, errnoOf } from '../engine/errors.ts'
 import { makeImageTorrent } from '../engine/torrent/image-torrent.ts'
 import { compressedSummary } from '../engine/torrent/compressed-torrent.ts'
 import { parseTorrentFile } from '../engine/torrent/load.ts'
@@ -46,7 +47,9 @@ async function run (argv: string[]): Promise<number> {
   if (!values.output) throw new EzioError('usage', 'ezio create: -o OUT.torrent is required; see ezio create --help')
   if (!values.compress && (values.level !== undefined || values.payload !== undefined)) throw new EzioError('usage', 'ezio create: --level and --payload go with --compress; see ezio create --help')
   const level = values.level === undefined ? undefined : numberOption('create', 'level', values.level, 0, { integer: true, min: 1, max: 19 })
-  const payload = values.payload === undefined ? undefined : await fs.open(values.payload, 'w')
+  // Checked before hours of hashing: the torrent can be written where it is to go.
+  await writable(values.output)
+  const payload = values.payload === undefined ? undefined : await fs.open(values.payload, 'w').catch((err: Error) => { throw cannotWrite(values.payload!, err) })
   const opts = {
     trackers: values.tracker ?? [],
     pieceSize: values['piece-size'] === undefined ? undefined : numberOption('create', 'piece-size', values['piece-size'], 0, { integer: true, min: 16384 }),
@@ -58,7 +61,7 @@ async function run (argv: string[]): Promise<number> {
     const file = values['used-blocks']
       ? (await makeUsedBlocksTorrent(imagePath!, { ...opts, onPlan: summary => process.stderr.write(summary) })).file
       : await makeImageTorrent(imagePath!, opts)
-    await fs.writeFile(values.output, file)
+    await fs.writeFile(values.output, file).catch((err: Error) => { throw cannotWrite(values.output!, err) })
     if (values.compress) process.stderr.write(compressedSummary(await parseTorrentFile(file, values.output)))
   } catch (err) {
     // Half a payload is no payload: nothing is left for a mirror to seed by mistake.
@@ -69,6 +72,18 @@ async function run (argv: string[]): Promise<number> {
   await payload?.close()
   process.stderr.write(`wrote ${values.output}${values.payload ? ` and ${values.payload}` : ''}\n`)
   return 0
+}
+
+async function writable (file: string): Promise<void> {
+  try {
+    await fs.access(path.dirname(path.resolve(file)), constants.W_OK)
+  } catch (err) {
+    throw cannotWrite(file, err as Error)
+  }
+}
+
+function cannotWrite (file: string, err: Error): EzioError {
+  return new EzioError('writeFailed', `ezio create: cannot write ${file} (${errnoOf(err) ?? err.message}): make its directory, or name another place`)
 }
 
 export const create: Command = { name: 'create', summary: 'hash a disk image into a private torrent', help, run }

@@ -16,7 +16,8 @@ export const exitCodes: Record<ErrorKind | 'ok', number> = {
   noTarget: 11,
   badImage: 12,
   refused: 13,
-  alreadyImaged: 14
+  alreadyImaged: 14,
+  badConfig: 15
 }
 
 /** The table printed by `--help`, kept here so that it cannot drift from the codes. */
@@ -26,4 +27,5 @@ export const exitCodeHelp = `Exit codes:
   5 target mounted  6 target too small  7 write failed (EIO, ENOSPC, ...)
   8 network         9 verify found bad pieces   10 aborted by the operator
  11 no target disk found (auto)   12 image unreadable   13 refused by the server
- 14 the server says this machine's disk already holds its image`
+ 14 the server says this machine's disk already holds its image
+ 15 the server's config is not one this client can follow`

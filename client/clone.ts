@@ -62,7 +62,8 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     // The megabytes above are the torrent's; a compressed one's stand for more on the disk.
     const raw = meta.compressed ? `; ${mb(meta.compressed.rawLength)} MB decompressed onto the disk` : ''
     // The time and rate of the clone itself; the seeding after it is not cloning.
-    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + raw + rejected + '\n')
+    const unreported = reporter.trouble() ? `; reports to the server failed (${reporter.trouble()})` : ''
+    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + raw + rejected + unreported + '\n')
     await reporter.flush()
     return result
   } catch (err) {

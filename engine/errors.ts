@@ -17,6 +17,7 @@ export type ErrorKind =
   | 'badImage'
   | 'refused'
   | 'alreadyImaged'
+  | 'badConfig'
 
 /**
  * Every refusal and failure leaves through EzioError, so that each one has a

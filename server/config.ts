@@ -1,6 +1,7 @@
 import bencode from 'bencode'
 import type { AfterAction, DeployConfig } from '../protocol/config.ts'
 import type { ServedImage } from './images.ts'
+import { reportToken } from './tokens.ts'
 
 /** What every machine's config shares: set by ezio serve's options. */
 export interface Deployment {
@@ -9,11 +10,15 @@ export interface Deployment {
   seedRatio: number
   seedIdle: number
   btPort: number
-  machineToken: string
+  /** The secret each machine's report token is made from. */
+  reportSecret: string
 }
 
-/** The config for IMAGE, with every address as the machine reached us. */
-export function configFor (d: Deployment, image: ServedImage, host: string, hostPort: string): DeployConfig {
+/** The id of a config handed to no machine in particular: no report is taken with its token. */
+export const ANYONE = '*'
+
+/** Machine ID's config for IMAGE, with every address as the machine reached us. */
+export function configFor (d: Deployment, image: ServedImage, host: string, hostPort: string, id: string): DeployConfig {
   return {
     version: 1,
     torrent: `http://${hostPort}/${image.name}.torrent`,
@@ -24,7 +29,7 @@ export function configFor (d: Deployment, image: ServedImage, host: string, host
     // A tracker on the seeder's own host hands the seeder out as 127.0.0.1:
     // name it here as the machine can reach it.
     peers: [`${host}:${d.btPort}`],
-    report: `http://${hostPort}/api/status?token=${d.machineToken}`
+    report: `http://${hostPort}/api/status?token=${reportToken(d.reportSecret, id)}`
   }
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { App } from './app.ts'
 import { machineRoutes } from './machine-routes.ts'
 import { operatorPatterns, operatorRoutes } from './operator-routes.ts'
-import { send } from './respond.ts'
+import { Refusal, send } from './respond.ts'
 
 export type Handler = (app: App, req: IncomingMessage, res: ServerResponse, url: URL, params: string[]) => void | Promise<void>
 
@@ -25,9 +25,11 @@ export function handler (app: App): (req: IncomingMessage, res: ServerResponse) 
     }
     const [route, params] = find(app, req.method ?? 'GET', url.pathname)
     if (!route) return send(res, 404, `no such page: ${req.method} ${url.pathname}\n`, 'text/plain')
-    Promise.resolve(route(app, req, res, url, params)).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, `ezio serve: ${(err as Error).message}\n`, 'text/plain')
-      else res.destroy()
+    // A handler that throws at once is answered as one whose promise fails.
+    new Promise<void>(resolve => resolve(route(app, req, res, url, params))).catch((err: unknown) => {
+      if (res.headersSent) res.destroy()
+      else if (err instanceof Refusal) send(res, err.status, err.message + '\n', 'text/plain')
+      else send(res, 500, `ezio serve: ${(err as Error).message}\n`, 'text/plain')
     })
   }
 }

@@ -6,11 +6,12 @@ import { parseStatus, type CloneStatus } from '../protocol/status.ts'
 import { remoteIp, requestHost } from './addresses.ts'
 import type { App } from './app.ts'
 import { decide, type Decision } from './boot-decision.ts'
-import { configFor, torrentWithAnnounce } from './config.ts'
+import { ANYONE, configFor, torrentWithAnnounce } from './config.ts'
 import { grubConfig } from './grub.ts'
 import type { Handler } from './http.ts'
 import { applianceScript, chainScript, localBootScript } from './ipxe.ts'
 import { readBody, send, sendJson, sendText, serveFile } from './respond.ts'
+import { reportTokenOk } from './tokens.ts'
 
 /** What lab machines ask for: boot script, kernel and initrd, config, torrent; their reports. */
 export const machineRoutes: Record<string, Handler> = {
@@ -68,7 +69,7 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
   if (!id) {
     // Scripts and tests that name no machine: the default image, only where every machine may be imaged.
     if (!app.admission.acceptAll) return sendText(res, 400, 'name this machine: /ezio.json?mac=MAC (the server decides each machine\'s boot)')
-    return sendJson(res, 200, configFor(app.deployment, app.images.default, host, hostPort))
+    return sendJson(res, 200, configFor(app.deployment, app.images.default, host, hostPort, ANYONE))
   }
   const ip = remoteIp(req)
   const decision = decisionFor(app, req, id)
@@ -84,7 +85,7 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
       return sendText(res, 503, decision.reason)
     case 'clone':
       app.machines.handedOut(id, ip, decision.image.meta.infoHash)
-      return sendJson(res, 200, configFor(app.deployment, decision.image, host, hostPort))
+      return sendJson(res, 200, configFor(app.deployment, decision.image, host, hostPort, id))
   }
 }
 
@@ -95,16 +96,24 @@ function serveTorrent (app: App, req: IncomingMessage, res: ServerResponse, _url
   res.end(body)
 }
 
+// A report is taken only with the token of the reporting machine's own
+// config, and only for a machine that fetched one: the token in a config any
+// LAN host can fetch speaks for that machine alone, and ids nobody handed a
+// config to are never stored.
 async function receiveStatus (app: App, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  if (url.searchParams.get('token') !== app.deployment.machineToken) return sendText(res, 403, 'bad or missing machine token: fetch /ezio.json again')
+  const body = await readBody(req, 64 * 1024)
   let status: CloneStatus
   try {
-    status = parseStatus(await readBody(req, 64 * 1024))
+    status = parseStatus(body)
   } catch (err) {
     return sendText(res, 400, (err as Error).message)
   }
   const id = machineIdOf(status.id)
   if (!id) return sendText(res, 400, `the status's id names no machine (${machineIdRule})`)
+  if (!reportTokenOk(app.deployment.reportSecret, id, url.searchParams.get('token'))) {
+    return sendText(res, 403, `this token is not ${id}'s: a machine reports with the token of its own config (fetch /ezio.json?mac=${id} again)`)
+  }
+  if (!app.machines.get(id)) return sendText(res, 403, `no config was handed to ${id}: fetch /ezio.json?mac=${id} first`)
   app.machines.report({ ...status, id }, remoteIp(req))
   sendJson(res, 200, { ok: true })
 }

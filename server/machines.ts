@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { blankStatus, type CloneStatus, type MachineState } from '../protocol/status.ts'
+import { Refusal } from './respond.ts'
 
 /** refused: not in --allow; queued: sent back by the operator, to clone at its next boot. */
 export type ServerMachineState = MachineState | 'refused' | 'queued'
@@ -56,6 +57,8 @@ export class Machines extends EventEmitter {
   /** The machine asked for its boot script or config from IP: known from now on. */
   seen (id: string, ip: string): Machine {
     const m = this.byId.get(id)
+    // A flood of made-up ids must not grow the list (and machines.json) without end.
+    if (!m && this.byId.size >= MAX_MACHINES) throw new Refusal(503, `this server already knows ${MAX_MACHINES} machines: ${id} is not taken on; is something on the network inventing ids?`)
     // A machine that waits asks every 2 s: its lastSeen alone is not worth a write.
     if (m && (!ip || ip === m.ip)) {
       m.lastSeen = Date.now()
@@ -189,6 +192,9 @@ function blankMachine (id: string, ip: string, now: number): Machine {
 }
 
 export class NameTaken extends Error {}
+
+/** More than any lab; a bound on what a LAN host can make the server keep. */
+export const MAX_MACHINES = 2048
 
 const busy: ServerMachineState[] = ['booting', 'fetching', 'cloning']
 

@@ -4,7 +4,7 @@ import type { App } from './app.ts'
 import dashboardHtml from './dashboard.html'
 import type { Handler, PatternRoute } from './http.ts'
 import { NameTaken, type Machine } from './machines.ts'
-import { readBody, send, sendJson, sendText } from './respond.ts'
+import { readBody, Refusal, send, sendJson, sendText } from './respond.ts'
 import { roomTotals } from './room-totals.ts'
 
 /** What the operator's dashboard reads (no token) and does (the operator token). */
@@ -37,18 +37,13 @@ export const operatorPatterns: PatternRoute[] = [{
   handler: operator(async (app, req, params) => {
     const [raw, action] = params
     const id = machineIdOf(raw!)
-    if (!id) throw new ActionError(400, `${raw} names no machine (${machineIdRule})`)
+    if (!id) throw new Refusal(400, `${raw} names no machine (${machineIdRule})`)
     return actions[action!]!(app, id, req)
   })
 }]
 
-/** A refused action: its status and one line. */
-class ActionError extends Error {
-  constructor (readonly status: number, message: string) { super(message) }
-}
-
 function refuse (status: number, message: string): never {
-  throw new ActionError(status, message)
+  throw new Refusal(status, message)
 }
 
 function notFound (id: string): never {
@@ -57,11 +52,12 @@ function notFound (id: string): never {
 
 /** Field KEY of the request's JSON body; HINT says what to send. */
 async function bodyField (req: IncomingMessage, key: string, hint: string): Promise<unknown> {
+  const text = await readBody(req, 4096)
   let body: unknown
   try {
-    body = JSON.parse(await readBody(req, 4096))
+    body = JSON.parse(text)
   } catch {
-    throw new ActionError(400, `the body is not JSON: send ${hint}`)
+    throw new Refusal(400, `the body is not JSON: send ${hint}`)
   }
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined
 }
@@ -69,7 +65,7 @@ async function bodyField (req: IncomingMessage, key: string, hint: string): Prom
 async function assignImage (app: App, id: string, req: IncomingMessage): Promise<Machine> {
   const image = await bodyField(req, 'image', '{"image": NAME}')
   if (typeof image !== 'string' || !app.images.byName(image)) {
-    throw new ActionError(400, `no image ${String(image)} here; images: ${app.images.list.map(i => i.name).join(', ')}`)
+    throw new Refusal(400, `no image ${String(image)} here; images: ${app.images.list.map(i => i.name).join(', ')}`)
   }
   return app.machines.assign(id, image)
 }
@@ -80,12 +76,12 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/
 async function nameMachine (app: App, id: string, req: IncomingMessage): Promise<Machine> {
   const name = await bodyField(req, 'name', '{"name": "pc-07"}')
   if (typeof name !== 'string' || (name !== '' && !NAME.test(name))) {
-    throw new ActionError(400, `${JSON.stringify(name)?.slice(0, 40)} is no machine name: letters, digits, ".", "_" and "-", at most 32, starting with a letter or digit`)
+    throw new Refusal(400, `${JSON.stringify(name)?.slice(0, 40)} is no machine name: letters, digits, ".", "_" and "-", at most 32, starting with a letter or digit`)
   }
   try {
     return app.machines.name(id, name || null) ?? notFound(id)
   } catch (err) {
-    if (err instanceof NameTaken) throw new ActionError(409, err.message)
+    if (err instanceof NameTaken) refuse(409, err.message)
     throw err
   }
 }
@@ -94,27 +90,22 @@ type Run<T> = (app: App, req: IncomingMessage, params: string[], url: URL) => T
 
 /** A route that needs the operator token (?token=) and answers with what RUN returns, as JSON. */
 function operator (run: Run<unknown>): Handler {
-  return guarded(async (app, req, res, url, params) => sendJson(res, 200, await run(app, req, params, url)))
+  return needsToken(async (app, req, res, url, params) => sendJson(res, 200, await run(app, req, params, url)))
 }
 
 /** The same for a text of its own type: RUN gives body, type and headers. */
 function operatorText (run: Run<Promise<[string, string, Record<string, string>]>>): Handler {
-  return guarded(async (app, req, res, url, params) => {
+  return needsToken(async (app, req, res, url, params) => {
     const [body, type, headers] = await run(app, req, params, url)
     res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers })
     res.end(body)
   })
 }
 
-function guarded (handle: Handler): Handler {
+function needsToken (handle: Handler): Handler {
   return async (app, req, res, url, params) => {
     if (url.searchParams.get('token') !== app.operatorToken) return sendText(res, 403, 'bad or missing operator token: use the dashboard URL printed at start')
-    try {
-      await handle(app, req, res, url, params)
-    } catch (err) {
-      if (!(err instanceof ActionError)) throw err
-      sendText(res, err.status, err.message)
-    }
+    await handle(app, req, res, url, params)
   }
 }
 
@@ -122,7 +113,7 @@ function control (app: App, _req: IncomingMessage, _params: string[], url: URL):
   const action = url.searchParams.get('action')
   if (action === 'pause') app.paused = true
   else if (action === 'resume') app.paused = false
-  else throw new ActionError(400, `unknown action ${action}: pause or resume`)
+  else throw new Refusal(400, `unknown action ${action}: pause or resume`)
   app.machines.log(action, '*')
   app.events.touch()
   return { paused: app.paused }

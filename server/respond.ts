@@ -12,21 +12,33 @@ export async function serveFile (res: ServerResponse, file: string): Promise<voi
   createReadStream(file).pipe(res)
 }
 
+/** A request refused with STATUS and one line: thrown by a handler, answered by http.ts. */
+export class Refusal extends Error {
+  constructor (readonly status: number, message: string) { super(message) }
+}
+
+/** The body as text, refused (413) past LIMIT bytes: the rest is never read. */
 export function readBody (req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let body = ''
     req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
+    const onData = (chunk: string): void => {
       body += chunk
-      if (body.length > limit) { reject(new Error('body too large')); req.destroy() }
-    })
+      if (body.length <= limit) return
+      req.off('data', onData)
+      req.pause()
+      reject(new Refusal(413, `the body is over ${limit} bytes`))
+    }
+    req.on('data', onData)
     req.on('end', () => resolve(body))
     req.on('error', reject)
   })
 }
 
 export function send (res: ServerResponse, status: number, body: string, type: string): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+  // A refused body is left unread: the connection cannot carry another request.
+  const close = status === 413 ? { connection: 'close' } : {}
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...close })
   res.end(body)
 }
 

@@ -73,7 +73,7 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   const seeder = await seedAll(images, opts)
   const tracker = roomTracker(images.infoHashes())
   const app: App = {
-    deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, machineToken: tokens.machine },
+    deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, reportSecret: tokens.machine },
     images,
     tracker,
     machines,

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 
 export interface Tokens {
-  /** Carried in the report URL of the config: only machines that fetched a config may report. */
+  /** The secret that each machine's report token is made from (reportToken). */
   machine: string
   /** Printed at start: pause, resume and other control actions need it. */
   operator: string
@@ -19,4 +19,19 @@ export async function loadTokens (stateDir: string): Promise<Tokens> {
   const tokens = { machine: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') }
   await fs.writeFile(file, JSON.stringify(tokens) + '\n', { mode: 0o600 })
   return tokens
+}
+
+/**
+ * Machine ID's own report token, carried in the report URL of its config:
+ * a report is taken only for the id its token was made for. Made from the
+ * secret, not stored: a restarted server knows every token it handed out.
+ */
+export function reportToken (secret: string, id: string): string {
+  return createHmac('sha256', secret).update(id).digest('hex').slice(0, 32)
+}
+
+export function reportTokenOk (secret: string, id: string, token: string | null): boolean {
+  const want = Buffer.from(reportToken(secret, id))
+  const got = Buffer.from(token ?? '')
+  return got.length === want.length && timingSafeEqual(got, want)
 }

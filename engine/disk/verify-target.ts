@@ -14,10 +14,10 @@ export interface VerifyResult {
 
 /** Reads TARGET piece by piece against META's hashes, and its partition table. Reads only. */
 export async function verifyTarget (meta: TorrentMeta, target: string, onProgress?: (done: number, total: number) => void): Promise<VerifyResult> {
-  const info = await describeDevice(target)
+  const info = await describeDevice(target).catch((err: Error) => { throw new EzioError('targetMissing', `target ${target}: ${err.message}: name the disk (e.g. /dev/sda) or an image file`) })
   if (!info) throw new EzioError('targetMissing', `target ${target} does not exist`)
   if (info.size < meta.layout.end) throw new EzioError('targetTooSmall', `target ${target} holds ${info.size} bytes but the image ends at byte ${meta.layout.end}`)
-  const handle = await fs.open(target, 'r')
+  const handle = await fs.open(target, 'r').catch((err: Error) => { throw new EzioError('targetMissing', `target ${target} cannot be read (${err.message}): run as root, or check its permissions`) })
   const check = targetCheck(meta, handle)
   const scratch = Buffer.allocUnsafe(check.scratchLength)
   const bad: number[] = []

@@ -3,7 +3,7 @@ import { EzioError } from '../errors.ts'
 import { bar, mb, percent } from '../format.ts'
 import { createCompressedTorrent } from './compressed-torrent.ts'
 import { createTorrent, type SourceRun } from './create.ts'
-import { checkPieceSize, choosePieceSize } from './piece-size.ts'
+import { badPieceSize, choosePieceSize, tooManyPieces } from './piece-size.ts'
 
 /** What `ezio create` (and `ezio serve`, which makes its torrent the same way) may choose. */
 export interface MakeTorrentOptions {
@@ -36,12 +36,10 @@ export interface HashOptions {
  */
 export async function hashTorrent (opts: HashOptions): Promise<Uint8Array> {
   const payload = opts.runs.reduce((sum, r) => sum + r.length, 0)
-  let pieceLength: number
-  try {
-    pieceLength = checkPieceSize(opts.pieceSize ?? choosePieceSize(payload))
-  } catch (err) {
-    throw new EzioError('usage', `ezio create: --piece-size: ${(err as Error).message}`)
-  }
+  // Refused before a byte is hashed: what a machine would refuse to load.
+  const pieceLength = opts.pieceSize ?? choosePieceSize(payload)
+  const bad = badPieceSize(pieceLength) ?? tooManyPieces(payload, pieceLength)
+  if (bad) throw new EzioError('usage', `ezio create: --piece-size: ${bad}: pick a size that ezio clone loads`)
   const tty = opts.progress && process.stderr.isTTY
   let lastDraw = 0
   const create = {

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import parseTorrent from 'parse-torrent'
 import { EzioError } from '../errors.ts'
 import { COMPRESSED_KEY, decodeCompressedMap, PAYLOAD_SUFFIX, type CompressedMap } from '../compress/mapping.ts'
+import { badPieceSize, MAX_TORRENT_BYTES, tooManyPieces } from './piece-size.ts'
 import { layoutOf, type Layout, type TorrentFileEntry } from './layout.ts'
 import { decodeLayoutRecord, recordMinSize, type LayoutRecord } from './layout-record.ts'
 
@@ -27,14 +28,20 @@ export interface TorrentMeta {
 
 /** Reads a .torrent file (one from a server is fetched by the machine's side: client/fetch.ts). */
 export async function readTorrentFile (source: string): Promise<Uint8Array> {
+  let file: Uint8Array
   try {
-    return await fs.readFile(source)
+    const size = (await fs.stat(source)).size
+    if (size > MAX_TORRENT_BYTES) throw new EzioError('badTorrent', `${source} is ${size} bytes, over the ${MAX_TORRENT_BYTES} a torrent may be: it is no torrent ezio made`)
+    file = await fs.readFile(source)
   } catch (err) {
+    if (err instanceof EzioError) throw err
     throw new EzioError('badTorrent', `cannot read the torrent ${source}: ${(err as Error).message}`)
   }
+  return file
 }
 
 export async function parseTorrentFile (file: Uint8Array, source: string): Promise<TorrentMeta> {
+  if (file.length > MAX_TORRENT_BYTES) throw new EzioError('badTorrent', `${source} is ${file.length} bytes, over the ${MAX_TORRENT_BYTES} a torrent may be: it is no torrent ezio made`)
   let parsed
   try {
     parsed = await parseTorrent(file)
@@ -44,6 +51,9 @@ export async function parseTorrentFile (file: Uint8Array, source: string): Promi
   if (!parsed.info || !Array.isArray(parsed.pieces) || parsed.pieces.length === 0 || !parsed.pieceLength) {
     throw new EzioError('badTorrent', `${source} is not a BitTorrent v1 torrent with piece hashes: recreate it with ezio create`)
   }
+  // Before anything is allocated for it: a piece is held whole in memory.
+  const bound = badPieceSize(parsed.pieceLength) ?? tooManyPieces(parsed.length, parsed.pieceLength)
+  if (bound) throw new EzioError('badTorrent', `${source} is beyond what a machine loads (${bound}): recreate it with ezio create`)
   const expectedPieces = Math.ceil(parsed.length / parsed.pieceLength)
   if (parsed.pieces.length !== expectedPieces) {
     throw new EzioError('badTorrent', `${source} lists ${parsed.pieces.length} piece hashes for ${expectedPieces} pieces: the torrent is corrupt`)

@@ -107,6 +107,21 @@ t.test('torrent of an unknown layout: files not named by disk offsets', async t 
   await refused(t, [torrent, target], target, exitCodes.badTorrent, /^ezio: the torrent's file "photos\/cat\.jpg" is not named by a hexadecimal disk offset: /)
 })
 
+t.test('a torrent beyond the bounds (256 MiB or 3 MiB pieces) is refused at load, before anything is allocated', async t => {
+  const dir = await tempDir(t)
+  const target = await usedTarget(path.join(dir, 'target.raw'))
+  for (const [label, pieceLength] of [['256 MiB', 256 * MiB], ['3 MiB', 3 * MiB]] as const) {
+    // One piece's hash for a disk of one piece: valid in every other way.
+    const torrent = path.join(dir, `${label.replace(' ', '')}.torrent`)
+    await fs.writeFile(torrent, bencode.encode({ info: { name: 'disk.img', 'piece length': pieceLength, length: pieceLength, pieces: randomBytes(20), private: 1 } }))
+    await refused(t, [torrent, target], target, exitCodes.badTorrent, /^ezio: .* is beyond what a machine loads \(piece length \d+ is not a power of two from 16384 to 16777216 bytes\): recreate it with ezio create$/)
+  }
+  const created = await ezio(['create', target, '-o', path.join(dir, 'made.torrent'), '--piece-size', String(32 * MiB)])
+  t.equal(created.exitCode, exitCodes.usage, 'ezio create refuses to make what clone would refuse')
+  t.match(created.stderr, /piece length 33554432 is not a power of two from 16384 to 16777216 bytes/)
+  await t.rejects(fs.stat(path.join(dir, 'made.torrent')), 'and writes no torrent')
+})
+
 t.test('a write-back error (the disk fails after taking the writes) stops the clone and is never reported as done', async t => {
   // A loop device over a sparse file on a tmpfs of a quarter of the image: the
   // writes land in the page cache and succeed; the disk fails them only when

@@ -18,3 +18,17 @@ t.test('ezio create --compress: a failed create leaves no half payload; --level 
   t.match(made.stderr, /^zstd +level 9, /m)
   t.equal((await fs.stat(payload)).size, Number(/^payload +(\d+) bytes/m.exec(made.stderr)?.[1]), 'the payload is as long as the summary says')
 })
+
+t.test('ezio create -o into a missing directory: refused before the image is hashed (exit 7), nothing written', async t => {
+  const dir = await tempDir(t)
+  const image = await compressibleImage(path.join(dir, 'image.raw'), 64 * 1024 * 1024)
+  const payload = path.join(dir, 'p.zst')
+  const started = Date.now()
+  const r = await ezio(['create', image, '-o', path.join(dir, 'no', 'such', 'x.torrent'), '--compress', '--payload', payload])
+  t.equal(r.exitCode, 7)
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line on stderr')
+  t.match(r.stderr.trim(), /^ezio: ezio create: cannot write .*\/no\/such\/x\.torrent \(ENOENT\): make its directory, or name another place$/, 'one line')
+  t.notMatch(r.stderr, /compressing|hashing/, 'no hashing began')
+  t.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms`)
+  await t.rejects(fs.stat(payload), { code: 'ENOENT' }, 'no payload begun')
+})

@@ -48,16 +48,16 @@ t.test('the operator\'s console: 60 machines at a glance on 1920x1080, live, wit
   const srv = await startServe(t, image, path.join(dir, 'state'), ['--seed-ratio', '0'])
   // Each machine is handed its config, as a booting machine is; the reports
   // then go through the real POST /api/status with the machine token it gives.
-  let reportUrl = ''
+  const reportUrl: string[] = []
   for (let i = 1; i <= ROOM; i++) {
     const config = await (await fetch(`${srv.url}/ezio.json?mac=${mac(i)}`)).json() as { report: string }
-    reportUrl = config.report
+    reportUrl[i] = config.report
   }
   let second = 0
   const silent = 21 // stops reporting: it must show as stalled
   const tick = async (): Promise<void> => {
     second++
-    await Promise.all(Array.from({ length: ROOM }, (_, k) => k + 1).filter(i => i !== silent || second < 2).map(i => report(reportUrl, statusOf(i, second))))
+    await Promise.all(Array.from({ length: ROOM }, (_, k) => k + 1).filter(i => i !== silent || second < 2).map(i => report(reportUrl[i]!, statusOf(i, second))))
   }
   await tick()
   let ticking = true

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import type { Machine } from '../../server/machines.ts'
+import { reportToken } from '../../server/tokens.ts'
 import { ezio } from '../helpers/ezio.ts'
 import { blankFile, randomImage, sha256, tempDir } from '../helpers/files.ts'
 import { waitFor } from '../helpers/net.ts'
@@ -95,8 +96,9 @@ t.test('identity: a machine id is checked, and without ?mac= only --accept-all a
   t.equal((await fetch(`${strict.url}/ezio.json?mac=${encodeURIComponent('pc 1;rm')}`)).status, 400, 'an id outside [A-Za-z0-9._:-] is refused')
   t.equal((await fetch(`${strict.url}/ezio.json?mac=${'a'.repeat(65)}`)).status, 400, 'and one over 64 characters')
   t.equal((await fetch(`${strict.url}/ezio.json?mac=room1.pc-07`)).status, 503, 'a name is a machine too: it waits for the operator')
-  const { machine: machineToken } = JSON.parse(await fs.readFile(path.join(dir, 'strict', 'tokens.json'), 'utf8')) as { machine: string }
-  const forged = await fetch(`${strict.url}/api/status?token=${machineToken}`, { method: 'POST', body: JSON.stringify({ id: 'room1.pc-07', state: 'cloning', accepted: true, holds: 'ff'.repeat(20) }) })
+  // The token its config would carry, were it handed one (made as the server makes it).
+  const { machine: secret } = JSON.parse(await fs.readFile(path.join(dir, 'strict', 'tokens.json'), 'utf8')) as { machine: string }
+  const forged = await fetch(`${strict.url}/api/status?token=${reportToken(secret, 'room1.pc-07')}`, { method: 'POST', body: JSON.stringify({ id: 'room1.pc-07', state: 'cloning', accepted: true, holds: 'ff'.repeat(20) }) })
   t.equal(forged.status, 200, 'a report may carry extra fields')
   t.equal((await fetch(`${strict.url}/ezio.json?mac=room1.pc-07`)).status, 503, 'but a machine cannot accept itself with them: only a report\'s own fields are kept')
   const bad = await ezio(['boot', strict.url, '--id', 'pc 1', '--countdown', '0'])

@@ -1,7 +1,10 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { RoomEvents } from '../../server/room-events.ts'
+import path from 'node:path'
+import { MOST_BROWSERS, RoomEvents } from '../../server/room-events.ts'
+import { randomImage, tempDir } from '../helpers/files.ts'
+import { startServe } from '../helpers/serve.ts'
 import { waitFor } from '../helpers/net.ts'
 
 t.test('one timer and one view a tick for every open dashboard; quiet rooms every 5 ticks; none with no browser', async t => {
@@ -45,4 +48,32 @@ t.test('one timer and one view a tick for every open dashboard; quiet rooms ever
   const after = views
   await new Promise(resolve => setTimeout(resolve, 300))
   t.equal(views, after, 'no browser open: the timer has stopped')
+})
+
+t.test('1,000 event streams opened at ezio serve: 64 are served, the rest refused (503), the server answers on', async t => {
+  const dir = await tempDir(t)
+  const image = await randomImage(path.join(dir, 'lab.img'), 1024 * 1024)
+  const srv = await startServe(t, image, path.join(dir, 'state'), ['--seed-ratio', '0'])
+  const streams: Response[] = []
+  const codes = new Map<number, number>()
+  for (let i = 0; i < 1000; i += 50) {
+    const batch = await Promise.all(Array.from({ length: 50 }, () => fetch(`${srv.url}/api/events`)))
+    for (const res of batch) {
+      codes.set(res.status, (codes.get(res.status) ?? 0) + 1)
+      if (res.status === 200) streams.push(res)
+      else await res.body?.cancel()
+    }
+  }
+  t.teardown(() => Promise.all(streams.map(s => s.body?.cancel().catch(() => {}))))
+  t.same(Object.fromEntries(codes), { 200: MOST_BROWSERS, 503: 1000 - MOST_BROWSERS }, `answers ${JSON.stringify(Object.fromEntries(codes))}`)
+  t.equal((await fetch(`${srv.url}/api/machines`)).status, 200, '/api/machines answers')
+  t.equal((await fetch(`${srv.url}/ezio.json?mac=pc-1`)).status, 200, '/ezio.json answers')
+  const reader = streams.shift()!.body!.getReader()
+  const { value } = await reader.read()
+  t.match(Buffer.from(value!).toString(), /^data: \{/, 'an open stream still carries the room')
+  await reader.cancel()
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const next = await fetch(`${srv.url}/api/events`)
+  t.equal(next.status, 200, 'one closed: the next browser is served')
+  await next.body?.cancel()
 })

@@ -114,7 +114,7 @@ t.test('only allowed MACs get a config; pause needs the operator token and holds
   await fetch(`${srv.url}/api/control?action=resume&token=${srv.operatorToken}`, { method: 'POST' })
   t.equal((await waiting.exited).exitCode, 0, 'resumed: it clones')
   t.equal(await sha256(target), await sha256(image))
-  t.equal((await fetch(`${srv.url}/api/status?token=wrong`, { method: 'POST', body: '{}' })).status, 403, 'reports need the machine token')
+  t.equal((await fetch(`${srv.url}/api/status?token=wrong`, { method: 'POST', body: JSON.stringify({ id: 'pc-1', state: 'cloning' }) })).status, 403, 'reports need the machine\'s token')
 })
 
 t.test('bad input: a missing image, a port in use', async t => {
