@@ -1,7 +1,8 @@
 import type { SwarmProgress } from '../engine/swarm/clone.ts'
 import { ProtocolError } from './error.ts'
 
-export type MachineState = 'booting' | 'fetching' | 'waiting' | 'cloning' | 'seeding' | 'done' | 'failed'
+export const machineStates = ['booting', 'fetching', 'waiting', 'cloning', 'seeding', 'done', 'failed'] as const
+export type MachineState = typeof machineStates[number]
 
 /** What a machine says of itself: printed as JSON, and POSTed to the server. */
 export interface CloneStatus extends SwarmProgress {
@@ -26,20 +27,23 @@ export function parseStatus (text: string): CloneStatus {
   }
   const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
   if (typeof s.id !== 'string' || !s.id || typeof s.state !== 'string') throw new ProtocolError('the status has no id or state')
-  if (!states.includes(s.state as MachineState)) throw new ProtocolError(`the status's state ${s.state.slice(0, 20)} is none of ${states.join(', ')}`)
+  if (!(machineStates as readonly string[]).includes(s.state)) throw new ProtocolError(`the status's state ${s.state.slice(0, 20)} is none of ${machineStates.join(', ')}`)
   // Only a status's own fields, each of its own type: whatever else a report
   // carries is dropped, never stored beside what the server decided for the
   // machine, nor shown on the dashboard.
   const counts = Object.fromEntries(countFields.map(k => [k, s[k] ?? 0])) as Record<typeof countFields[number], unknown>
   for (const [k, v] of Object.entries(counts)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ProtocolError(`the status's ${k} is not a count: ${String(v).slice(0, 20)}`)
+    if (!isCount(v)) throw new ProtocolError(`the status's ${k} is not a count: ${String(v).slice(0, 20)}`)
   }
   const eta = s.eta ?? null
-  if (eta !== null && (typeof eta !== 'number' || !Number.isFinite(eta) || eta < 0)) throw new ProtocolError('the status\'s eta is neither seconds nor null')
+  if (eta !== null && !isCount(eta)) throw new ProtocolError('the status\'s eta is neither seconds nor null')
   const error = s.error ?? null
   if (error !== null && typeof error !== 'string') throw new ProtocolError('the status\'s error is neither a text nor null')
   return { id: s.id, state: s.state as MachineState, ...counts as Record<typeof countFields[number], number>, eta, error: error?.slice(0, 500) ?? null }
 }
 
-const states: MachineState[] = ['booting', 'fetching', 'waiting', 'cloning', 'seeding', 'done', 'failed']
+function isCount (v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0
+}
+
 const countFields = ['bytesDone', 'total', 'reused', 'refetched', 'downRate', 'upRate', 'fromSeeder', 'fromPeers', 'uploaded', 'peers'] as const

@@ -117,7 +117,7 @@ export class Machines extends EventEmitter {
     const m = this.byId.get(id)
     if (!m) return undefined
     this.log('reimage', id)
-    return this.put(busy.includes(m.state) ? { ...m, holds: null } : { ...m, holds: null, fetched: null, state: 'queued', error: null })
+    return this.put(isBusy(m) ? { ...m, holds: null } : { ...m, holds: null, fetched: null, state: 'queued', error: null })
   }
 
   /** NAME for machine ID, or null to drop it; names are unique across the room. */
@@ -198,7 +198,12 @@ export const MAX_MACHINES = 2048
 
 const busy: ServerMachineState[] = ['booting', 'fetching', 'cloning']
 
+/** M is on its way to a clone or in one: neither finished nor held back. */
+export function isBusy (m: Machine): boolean {
+  return busy.includes(m.state)
+}
+
 /** M is in the middle of a clone: started, not done, not failed. */
 export function cloneOpen (m: Machine): boolean {
-  return m.startedAt !== null && m.doneAt === null && busy.includes(m.state)
+  return m.startedAt !== null && m.doneAt === null && isBusy(m)
 }

@@ -1,4 +1,4 @@
-import type { Machine, ServerMachineState } from './machines.ts'
+import { isBusy, type Machine } from './machines.ts'
 
 export interface RoomTotals {
   machines: number
@@ -18,11 +18,8 @@ export interface RoomTotals {
   eta: number | null
 }
 
-// Not cloning: finished, or not started because the operator has not let it.
-const idle: ServerMachineState[] = ['done', 'seeding', 'failed', 'refused', 'waiting', 'queued']
-
 export function roomTotals (list: Machine[]): RoomTotals {
-  const active = list.filter(m => !idle.includes(m.state))
+  const active = list.filter(isBusy)
   const etas = active.map(m => m.eta)
   const starts = list.flatMap(m => m.startedAt ?? [])
   const end = active.length ? Date.now() : Math.max(...list.flatMap(m => m.doneAt ?? []), 0)
