@@ -17,7 +17,8 @@ export const exitCodes: Record<ErrorKind | 'ok', number> = {
   badImage: 12,
   refused: 13,
   alreadyImaged: 14,
-  badConfig: 15
+  badConfig: 15,
+  tableMismatch: 16
 }
 
 /** The table printed by `--help`, kept here so that it cannot drift from the codes. */
@@ -28,4 +29,5 @@ export const exitCodeHelp = `Exit codes:
   8 network         9 verify found bad pieces   10 aborted by the operator
  11 no target disk found (auto)   12 image unreadable   13 refused by the server
  14 the server says this machine's disk already holds its image
- 15 the server's config is not one this client can follow`
+ 15 the server's config is not one this client can follow
+ 16 the target's partition table does not hold the torrent's partitions`

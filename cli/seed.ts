@@ -1,3 +1,4 @@
+import { placePartitions } from '../engine/disk/place-partitions.ts'
 import { openImage } from '../engine/disk/target.ts'
 import { rate, mb } from '../engine/format.ts'
 import { loadTorrentFrom } from '../client/fetch.ts'
@@ -26,8 +27,9 @@ async function run (argv: string[]): Promise<number> {
     payload: { type: 'string' }
   })
   const [torrentPath, imagePath] = positionals('seed', pos, ['TORRENT', 'IMAGE'])
-  const meta = await loadTorrentFrom(torrentPath!)
+  const loaded = await loadTorrentFrom(torrentPath!)
   const image = await openImage(imagePath!)
+  const meta = await placePartitions(loaded, image.handle, image.info, imagePath!, 'image')
   if (image.info.size < meta.layout.end) {
     throw new EzioError('badImage', `image ${imagePath} holds ${image.info.size} bytes but the torrent needs ${meta.layout.end}: seed the image the torrent was made from`)
   }

@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises'
+import { placePartitions } from '../engine/disk/place-partitions.ts'
 import { checkTargetSectors, writeTargetTable } from '../engine/disk/target-table.ts'
 import { openTarget } from '../engine/disk/target.ts'
 import { asEzioError, EzioError } from '../engine/errors.ts'
@@ -45,11 +46,13 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
   }
   let swarmStarted = false
   try {
-    const meta = typeof job.torrent === 'string' ? await loadTorrentFrom(job.torrent) : job.torrent
-    last = blankStatus(id, 'cloning', meta.length)
-    const target = await openTarget(job.target, meta.layout.end)
+    const loaded = typeof job.torrent === 'string' ? await loadTorrentFrom(job.torrent) : job.torrent
+    last = blankStatus(id, 'cloning', loaded.length)
+    const target = await openTarget(job.target, loaded.layout.end)
     let result: CloneResult
+    let meta = loaded
     try {
+      meta = await placePartitions(loaded, target.handle, target.info, job.target)
       await checkTargetSectors(meta.record, target.info)
       swarmStarted = true
       result = await cloneOnto(target.handle, meta, { ...job, id }, publish)

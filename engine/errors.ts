@@ -18,6 +18,7 @@ export type ErrorKind =
   | 'refused'
   | 'alreadyImaged'
   | 'badConfig'
+  | 'tableMismatch'
 
 /**
  * Every refusal and failure leaves through EzioError, so that each one has a

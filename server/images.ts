@@ -1,3 +1,4 @@
+import { placePartitions } from '../engine/disk/place-partitions.ts'
 import { openImage, type OpenTarget } from '../engine/disk/target.ts'
 import { EzioError } from '../engine/errors.ts'
 import { parseTorrentFile, type TorrentMeta } from '../engine/torrent/load.ts'
@@ -44,12 +45,14 @@ export class Images {
       for (const spec of specs) {
         const made = await imageTorrent(spec.path, spec.name, spec.kind ?? {}, stateDir, log)
         if (made.reused) log(`reusing the torrent of ${spec.path} (unchanged since it was hashed)`)
-        const meta = await parseTorrentFile(made.file, spec.kind?.torrent ?? `${stateDir}/${spec.name}.torrent`)
-        const served: ServedImage = { ...spec, meta, file: made.file, image: await openImage(spec.path), given: made.given }
+        const loaded = await parseTorrentFile(made.file, spec.kind?.torrent ?? `${stateDir}/${spec.name}.torrent`)
+        const image = await openImage(spec.path)
+        const served: ServedImage = { ...spec, meta: loaded, file: made.file, image, given: made.given }
         list.push(served)
+        served.meta = await placePartitions(loaded, image.handle, image.info, spec.path, 'image')
         if (made.payload) served.payload = await openImage(made.payload)
-        if (served.image.info.size < meta.layout.end) {
-          throw new EzioError('badImage', `image ${spec.path} holds ${served.image.info.size} bytes but its torrent needs ${meta.layout.end}: serve the image the torrent was made from`)
+        if (served.image.info.size < served.meta.layout.end) {
+          throw new EzioError('badImage', `image ${spec.path} holds ${served.image.info.size} bytes but its torrent needs ${served.meta.layout.end}: serve the image the torrent was made from`)
         }
       }
     } catch (err) {

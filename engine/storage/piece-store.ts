@@ -1,4 +1,5 @@
 import type { FileHandle } from 'node:fs/promises'
+import { diskExtents } from '../torrent/layout.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { CompressedStore, type CompressedStoreOptions } from './compressed-store.ts'
 import { DiskStore, type DiskStoreOptions, type Flusher } from './disk-store.ts'
@@ -24,7 +25,7 @@ export function pieceStore (meta: TorrentMeta, disk: FileHandle, extra: { flushe
     const storeOpts: CompressedStoreOptions = { disk, map: meta.compressed, pieceHashes: meta.pieces, length: meta.length, flusher, beforeWrite }
     return { store: CompressedStore, storeOpts, open: () => new CompressedStore(meta.pieceLength, storeOpts) }
   }
-  const extents = extra.payload ? [{ torrentOffset: 0, diskOffset: 0, length: meta.length }] : meta.layout.extents
+  const extents = extra.payload ? [{ torrentOffset: 0, diskOffset: 0, length: meta.length }] : diskExtents(meta.layout)
   const storeOpts: DiskStoreOptions = { disk, extents, length: meta.length, flusher, beforeWrite }
   return { store: DiskStore, storeOpts, open: () => new DiskStore(meta.pieceLength, storeOpts) }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FileHandle } from 'node:fs/promises'
+import { diskExtents } from '../torrent/layout.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { PieceChecker } from '../torrent/piece-check.ts'
 import { DiskStore, readExtents } from './disk-store.ts'
@@ -42,7 +43,7 @@ export function targetCheck (meta: TorrentMeta, disk: FileHandle, blank = false)
 }
 
 function plainCheck (meta: TorrentMeta, disk: FileHandle, blank: boolean): TargetCheck {
-  const store = new DiskStore(meta.pieceLength, { disk, extents: meta.layout.extents, length: meta.length })
+  const store = new DiskStore(meta.pieceLength, { disk, extents: diskExtents(meta.layout), length: meta.length })
   const checker = new PieceChecker(meta.pieces)
   return {
     scratchLength: meta.pieceLength,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { layoutOf, mapRange } from '../../../engine/torrent/layout.ts'
+import { diskExtents, layoutOf, mapRange } from '../../../engine/torrent/layout.ts'
 
 t.test('a single-file torrent is a raw image at offset 0', async t => {
   const l = layoutOf([{ path: 'disk.img', length: 1000, offset: 0 }], false)
@@ -28,4 +28,32 @@ t.test('other multi-file torrents and overlapping runs are refused as bad torren
     { path: 'x/1000', length: 0x2000, offset: 0 },
     { path: 'x/2000', length: 10, offset: 0x2000 }
   ], true), { kind: 'badTorrent', message: /overlap/ })
+})
+
+t.test('runs in several partition directories wait for the target\'s table; other directories are refused', async t => {
+  const hex = (n: number): string => n.toString(16).padStart(32, '0')
+  const l = layoutOf([
+    { path: 'disk/nvme0n1p2/' + hex(0x1000), length: 4096, offset: 0 },
+    { path: 'disk/nvme0n1p1/' + hex(0), length: 512, offset: 4096 },
+    { path: 'disk/nvme0n1p2/' + hex(0x8000), length: 100, offset: 4608 }
+  ], true)
+  t.same(l.partitions?.map(p => [p.dir, p.number, p.end]), [['nvme0n1p1', 1, 512], ['nvme0n1p2', 2, 0x8000 + 100]], 'by number, each with its own end')
+  t.same(l.extents, [], 'no disk offsets before the table is read')
+  t.equal(l.end, 0x8000 + 100, 'the least a target holds')
+  t.throws(() => diskExtents(l), { kind: 'internal', message: /not placed/ })
+  t.throws(() => layoutOf([
+    { path: 'disk/sda1/0', length: 1, offset: 0 },
+    { path: 'disk/home/0', length: 1, offset: 1 }
+  ], true), { kind: 'badTorrent', message: /"home" names no partition/ })
+  t.throws(() => layoutOf([
+    { path: 'disk/sda0/0', length: 1, offset: 0 },
+    { path: 'disk/sda1/0', length: 1, offset: 1 }
+  ], true), { kind: 'badTorrent', message: /partition 0/ })
+  t.throws(() => layoutOf([
+    { path: 'disk/sda1/0', length: 10, offset: 0 },
+    { path: 'disk/sda1/5', length: 10, offset: 10 },
+    { path: 'disk/sda2/0', length: 1, offset: 20 }
+  ], true), { kind: 'badTorrent', message: /offsets in sda1 0 and 5 overlap/ })
+  // Runs of two partitions may share offsets: each is within its own partition.
+  t.ok(layoutOf([{ path: 'disk/vda1/0', length: 10, offset: 0 }, { path: 'disk/vda2/0', length: 10, offset: 10 }], true).partitions)
 })

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import bencode from 'bencode'
+import { ext4Dump, ext4WithFiles, fsck, gptImage, gptPartitions } from '../../helpers/disks.ts'
 import { ezio } from '../../helpers/ezio.ts'
 import { blankFile, randomImage, sha256, tempDir } from '../../helpers/files.ts'
 import { root } from '../../helpers/paths.ts'
@@ -54,4 +55,72 @@ t.test('a Clonezilla torrent made from partclone -t clones with ezio', async t =
   // so the blank target now equals the source byte for byte.
   t.equal(await sha256(target), await sha256(part), 'the clone equals the partition image')
   t.equal((await ezio(['verify', torrent, target])).exitCode, 0, 'ezio verify agrees with partclone\'s hashes')
+})
+
+// One torrent of a disk's two partitions, its files sda1/<hex> and sda2/<hex>
+// with offsets within each partition, as a Clonezilla image directory keeps
+// them. The target's own table says where each partition lies: here not
+// where the source had them, so only placement by that table puts the blocks
+// where they belong. A target without such a table is refused, unchanged.
+t.test('a Clonezilla torrent of two partitions clones each onto its partition of the target\'s table', async t => {
+  const dir = await tempDir(t)
+  const disk = path.join(dir, 'sda.img')
+  const parts = await gptImage(disk, 160 * MiB, [{ bytes: 64 * MiB, code: '8300' }, { bytes: 48 * MiB, code: '8300' }])
+  const names = [['a1', 'a2', 'a3'], ['b1', 'b2']]
+  const files = await Promise.all(names.map(list => Promise.all(list.map((n, i) => randomImage(path.join(dir, n), 3 * MiB + i * 4099)))))
+  const specs: string[] = []
+  for (const [i, part] of parts.entries()) {
+    await ext4WithFiles(t, disk, part, files[i]!)
+    const image = path.join(dir, `sda${part.number}.img`)
+    await execa('dd', [`if=${disk}`, `of=${image}`, 'bs=1M', 'iflag=skip_bytes,count_bytes', `skip=${part.offset}`, `count=${part.size}`, 'status=none'])
+    const bt = path.join(dir, `bt${part.number}`)
+    await fs.mkdir(bt)
+    await execa('partclone.ext4', ['-c', '-q', '-s', image, '-o', `${image}.pcl`])
+    await execa('partclone.ext4', ['-r', '-q', '-t', '-s', `${image}.pcl`, '-o', bt])
+    specs.push(`${path.join(bt, 'torrent.info')}:sda${part.number}:${image}`)
+  }
+  const torrent = path.join(dir, 'sda.torrent')
+  await execa('/usr/bin/python3', [generator, '--disk', 'sda', torrent, ...specs])
+
+  const targetFile = path.join(dir, 'target.img')
+  const target = await gptImage(targetFile, 256 * MiB, [{ bytes: 80 * MiB, code: '8300' }, { bytes: 64 * MiB, code: '8300' }, { bytes: 16 * MiB, code: '0700' }])
+  t.not(target[1]!.offset, parts[1]!.offset, 'partition 2 lies elsewhere on the target than on the source')
+
+  const seeder = await startSeeder(t, torrent, disk)
+  const r = await ezio(['clone', torrent, targetFile, '--peer', seeder.peer, '--seed-ratio', '0', '--progress', 'none'], { timeout: 180_000 })
+  t.equal(r.exitCode, 0, r.stderr)
+  for (const [i, part] of target.slice(0, 2).entries()) {
+    const checked = await fsck(t, targetFile, part, 'ext4')
+    t.equal(checked.exitCode, 0, `e2fsck passes on partition ${part.number} of the clone: ${checked.output}`)
+    const out = await fs.mkdtemp(path.join(dir, 'out-'))
+    await ext4Dump(t, targetFile, part, names[i]!, out)
+    for (const [j, n] of names[i]!.entries()) t.equal(await sha256(path.join(out, n)), await sha256(files[i]![j]!), `${n} is the same on partition ${part.number}`)
+  }
+  t.equal((await ezio(['verify', torrent, targetFile])).exitCode, 0, 'ezio verify places the partitions the same way')
+
+  const blank = await blankFile(path.join(dir, 'blank.img'), 256 * MiB)
+  const before = await sha256(blank)
+  const r1 = await ezio(['clone', torrent, blank, '--peer', seeder.peer, '--seed-ratio', '0', '--progress', 'none'])
+  t.equal(r1.exitCode, 16, r1.stderr)
+  t.match(r1.stderr, /^ezio: the torrent holds partitions sda1, sda2, placed by the disk's partition table, but .* has none: write the image's partition table onto .* first/m)
+  t.equal(r1.stderr.trim().split('\n').length, 1, 'one line')
+  t.equal(await sha256(blank), before, 'the blank target is unchanged')
+  const one = path.join(dir, 'one.img')
+  await gptImage(one, 256 * MiB, [{ bytes: 100 * MiB, code: '8300' }])
+  const r2 = await ezio(['verify', torrent, one])
+  t.equal(r2.exitCode, 16, r2.stderr)
+  t.match(r2.stderr, /^ezio: the torrent holds sda2, but .* has no partition 2/m)
+  const small = path.join(dir, 'small.img')
+  await gptImage(small, 256 * MiB, [{ bytes: 24 * MiB, code: '8300' }, { bytes: 80 * MiB, code: '8300' }])
+  const smallBefore = await sha256(small)
+  const r4 = await ezio(['clone', torrent, small, '--peer', seeder.peer, '--seed-ratio', '0', '--progress', 'none'])
+  t.equal(r4.exitCode, 16, r4.stderr)
+  t.match(r4.stderr, /^ezio: sda1's blocks run to byte \d+ of the partition, but partition 1 of .* holds 25165824 bytes: write the image's partition table/m)
+  t.equal(await sha256(small), smallBefore, 'the target with too small a partition is unchanged')
+
+  const twoDisks = path.join(dir, 'two.torrent')
+  await execa('/usr/bin/python3', [generator, '--disk', 'lab', twoDisks, specs[0]!, specs[1]!.replace(':sda2:', ':sdb2:')])
+  const r3 = await ezio(['clone', twoDisks, targetFile, '--peer', seeder.peer, '--progress', 'none'])
+  t.equal(r3.exitCode, 3, r3.stderr)
+  t.match(r3.stderr, /^ezio: the torrent holds partitions of 2 disks \(sda1, sdb2\): a machine clones one disk/m)
 })
