@@ -4,6 +4,7 @@ import { EzioError } from '../engine/errors.ts'
 import { HelpAsked } from './args.ts'
 import { commands } from './commands.ts'
 import { exitCodeHelp, exitCodes } from './exit-codes.ts'
+import { isUpstreamForm, upstream, upstreamHelp } from './upstream.ts'
 
 declare const EZIO_VERSION: string | undefined
 const version = typeof EZIO_VERSION === 'string' ? EZIO_VERSION : 'dev'
@@ -16,6 +17,8 @@ Usage: ezio COMMAND [ARGS...]   (ezio COMMAND --help for each)
 
 ${commands.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
+${upstreamHelp}
+
 ${exitCodeHelp}`
 }
 
@@ -23,13 +26,14 @@ async function main (argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === '--version' || name === '-V') { process.stdout.write(version + '\n'); return 0 }
   if (!name || name === '--help' || name === '-h' || name === 'help') { process.stdout.write(usage() + '\n'); return name ? 0 : exitCodes.usage }
-  const command = commands.find(c => c.name === name)
+  // ezio upstream's flags come first, where a command's name would be.
+  const [command, args] = isUpstreamForm(argv) ? [upstream, argv] : [commands.find(c => c.name === name), rest]
   if (!command) {
     process.stderr.write(`ezio: unknown command "${name}"; commands: ${commands.map(c => c.name).join(', ')}\n`)
     return exitCodes.usage
   }
   try {
-    return await command.run(rest)
+    return await command.run(args)
   } catch (err) {
     if (err instanceof HelpAsked) { process.stdout.write(command.help + '\n'); return 0 }
     if (err instanceof EzioError) {

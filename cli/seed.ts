@@ -1,5 +1,5 @@
 import { placePartitions } from '../engine/disk/place-partitions.ts'
-import { openImage } from '../engine/disk/target.ts'
+import { openImage, type OpenTarget } from '../engine/disk/target.ts'
 import { rate, mb } from '../engine/format.ts'
 import { loadTorrentFrom } from '../client/fetch.ts'
 import { SeedClient } from '../engine/swarm/seed.ts'
@@ -43,6 +43,12 @@ async function run (argv: string[]): Promise<number> {
   await seeder.add(meta, payload?.handle ?? image.handle, { skipVerify: values['skip-verify'], peers, payload: !!payload })
     .catch(async (err: unknown) => { await seeder.stop(); throw err })
   process.stderr.write(`seeding ${meta.name} (${meta.infoHash}) on port ${seeder.port}\n`)
+  await seedUntilStopped(seeder, [image, ...payload ? [payload] : []])
+  return 0
+}
+
+/** Seeds, a line every 10 s, until SIGINT or SIGTERM; then stops and closes IMAGES. */
+export async function seedUntilStopped (seeder: SeedClient, images: OpenTarget[]): Promise<void> {
   const ticker = setInterval(() => {
     const s = seeder.stats()
     process.stderr.write(`seeding: up ${rate(s.upRate)}, ${mb(s.uploaded)} MB uploaded, ${s.peers} peers\n`)
@@ -53,9 +59,7 @@ async function run (argv: string[]): Promise<number> {
   })
   clearInterval(ticker)
   await seeder.stop()
-  await image.handle.close()
-  await payload?.handle.close()
-  return 0
+  for (const i of images) await i.handle.close()
 }
 
 export const seed: Command = { name: 'seed', summary: 'seed an image to the room', help, run }

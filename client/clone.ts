@@ -22,6 +22,8 @@ export interface CloneJob {
   progress: ProgressMode
   report?: string
   id?: string
+  /** Starts each progress and summary line: which of several clones in one process (sda1). */
+  label?: string
 }
 
 export interface CloneResult {
@@ -36,7 +38,8 @@ export interface CloneResult {
 /** The clone as `ezio clone` and `ezio boot` run it: checks, swarm, progress, reports, summary. */
 export async function runClone (job: CloneJob, reporter = new Reporter(job.report)): Promise<CloneResult> {
   const id = job.id ?? await machineId(job.report ? new URL(job.report).hostname : undefined)
-  const sink = progressSink(job.progress)
+  const sink = progressSink(job.progress, process.stderr, job.label)
+  const prefix = job.label ? `${job.label}: ` : ''
   const started = Date.now()
   let last: CloneStatus = blankStatus(id, 'cloning')
   const publish = (s: CloneStatus): void => {
@@ -66,7 +69,7 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     const raw = meta.compressed ? `; ${mb(meta.compressed.rawLength)} MB decompressed onto the disk` : ''
     // The time and rate of the clone itself; the seeding after it is not cloning.
     const unreported = reporter.trouble() ? `; reports to the server failed (${reporter.trouble()})` : ''
-    process.stderr.write(summaryLine(result.status, result.cloneSeconds) + raw + rejected + unreported + '\n')
+    process.stderr.write(prefix + summaryLine(result.status, result.cloneSeconds) + raw + rejected + unreported + '\n')
     await reporter.flush()
     return result
   } catch (err) {
@@ -76,7 +79,7 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     // A refusal before the swarm started is said in one line, by the caller.
     if (swarmStarted) {
       sink.end()
-      process.stderr.write(summaryLine(last, (Date.now() - started) / 1000) + '\n')
+      process.stderr.write(prefix + summaryLine(last, (Date.now() - started) / 1000) + '\n')
     }
     await reporter.flush()
     throw e

@@ -1,7 +1,8 @@
 import type { CloneStatus } from '../../protocol/status.ts'
 import { bar, duration, mb, percent, rate } from '../../engine/format.ts'
 
-export type ProgressMode = 'bar' | 'json' | 'none'
+// lines: a line every 10 s even on a terminal (several clones in one process).
+export type ProgressMode = 'bar' | 'lines' | 'json' | 'none'
 
 export interface ProgressSink {
   update: (status: CloneStatus) => void
@@ -14,8 +15,8 @@ export function statusLine (s: CloneStatus): string {
     `down ${rate(s.downRate)} up ${rate(s.upRate)} peers ${s.peers} eta ${duration(s.eta)}`
 }
 
-/** Progress on stderr, so that stdout stays for what a caller reads. */
-export function progressSink (mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr): ProgressSink {
+/** Progress on stderr, so that stdout stays for what a caller reads; LABEL starts each line. */
+export function progressSink (mode: ProgressMode, stream: NodeJS.WriteStream = process.stderr, label = ''): ProgressSink {
   if (mode === 'json') {
     return { update: s => { stream.write(JSON.stringify(s) + '\n') }, end: () => {} }
   }
@@ -23,14 +24,15 @@ export function progressSink (mode: ProgressMode, stream: NodeJS.WriteStream = p
   // Not a terminal (a log, the initramfs console piped): one line every 10 s.
   let last = 0
   let live = false
+  const prefix = label ? `${label}: ` : ''
   return {
     update: s => {
-      if (stream.isTTY) {
-        stream.write('\r' + statusLine(s).padEnd((stream.columns ?? 100) - 1).slice(0, (stream.columns ?? 100) - 1))
+      if (mode === 'bar' && stream.isTTY) {
+        stream.write('\r' + (prefix + statusLine(s)).padEnd((stream.columns ?? 100) - 1).slice(0, (stream.columns ?? 100) - 1))
         live = true
       } else if (Date.now() - last >= 10_000) {
         last = Date.now()
-        stream.write(statusLine(s) + '\n')
+        stream.write(prefix + statusLine(s) + '\n')
       }
     },
     end: () => { if (live) stream.write('\n'); live = false }

@@ -42,12 +42,18 @@ export class SeedClient {
     }
   }
 
-  /** IMAGE: the disk or image META was made from; with PAYLOAD, a compressed torrent's payload as made (ezio serve's cache of it). */
-  add (meta: TorrentMeta, image: FileHandle, opts: { skipVerify?: boolean, peers?: string[], payload?: boolean } = {}): Promise<SeededTorrent> {
-    const choice = pieceStore(meta, image, { payload: opts.payload })
+  /**
+   * IMAGE: the disk or image META was made from; with PAYLOAD, a compressed
+   * torrent's payload as made (ezio serve's cache of it). Or, for a directory
+   * of the torrent's own files (Clonezilla's slice files, DIR/sda1/<hex>),
+   * the directory: webtorrent's own file storage reads them as any client would.
+   */
+  add (meta: TorrentMeta, image: FileHandle | { dir: string }, opts: { skipVerify?: boolean, peers?: string[], payload?: boolean } = {}): Promise<SeededTorrent> {
+    const storage = 'dir' in image
+      ? { path: image.dir }
+      : (choice => ({ store: choice.store, storeOpts: { ...choice.storeOpts } }))(pieceStore(meta, image, { payload: opts.payload }))
     const torrent = this.client.add(meta.file, {
-      store: choice.store,
-      storeOpts: { ...choice.storeOpts },
+      ...storage,
       storeCacheSlots: 0,
       skipVerify: !!opts.skipVerify,
       superSeed: this.superSeed,

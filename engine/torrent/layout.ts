@@ -117,7 +117,7 @@ function partitionsLayout (dirs: Map<string, Extent[]>, length: number): Layout 
     partitions.push({ dir, number, extents, end: endOfRuns(extents, `offsets in ${dir}`) })
   }
   if (disks.size > 1) {
-    throw new EzioError('badTorrent', `the torrent holds partitions of ${disks.size} disks (${[...dirs.keys()].join(', ')}): a machine clones one disk; make a torrent for each`)
+    throw new EzioError('badTorrent', `the torrent holds partitions of ${disks.size} disks (${[...dirs.keys()].sort().join(', ')}): a machine clones one disk; make a torrent for each`)
   }
   partitions.sort((a, b) => a.number - b.number)
   return { extents: [], end: Math.max(...partitions.map(p => p.end)), length, partitions }

@@ -4,20 +4,21 @@ import path from 'node:path'
 import t from 'tap'
 import bencode from 'bencode'
 import { ext4Dump, ext4WithFiles, fsck, gptImage, gptPartitions } from '../../helpers/disks.ts'
+import { clonezillaGenerator, genTorrentFromPtcl } from '../../helpers/clonezilla.ts'
 import { ezio } from '../../helpers/ezio.ts'
 import { blankFile, randomImage, sha256, tempDir } from '../../helpers/files.ts'
-import { root } from '../../helpers/paths.ts'
+import { withLoopDevice } from '../../helpers/loop.ts'
 import { startSeeder } from '../../helpers/swarm.ts'
 
 const MiB = 1024 * 1024
-const generator = path.join(root, 'test/fixtures/gen-torrent-from-ptcl.py')
 
-// A torrent in Clonezilla's BitTorrent layout, made the way its
-// gen-torrent-from-ptcl makes it: partclone's torrent.info (runs and 16 MiB
-// piece hashes, computed by partclone) turned into files PART/<32 hex digits>.
+// A torrent in Clonezilla's BitTorrent layout, made by Clonezilla's own
+// gen-torrent-from-ptcl: partclone's torrent.info (runs and 16 MiB piece
+// hashes, computed by partclone) turned into files PART/<32 hex digits>.
 // No ezio code builds it; ezio must clone it.
 t.test('a Clonezilla torrent made from partclone -t clones with ezio', async t => {
   const dir = await tempDir(t)
+  const generator = await clonezillaGenerator(t)
   const part = await blankFile(path.join(dir, 'sda1.img'), 64 * MiB)
   await execa('mkfs.ext4', ['-q', '-F', part])
   const files = await Promise.all([1, 2, 3].map(i => randomImage(path.join(dir, `f${i}`), 5 * MiB + i * 1001)))
@@ -32,11 +33,11 @@ t.test('a Clonezilla torrent made from partclone -t clones with ezio', async t =
   t.match(info, /^block_size: \d+$/m)
   t.match(info, /^offset: [0-9a-f]{32}$/m)
   const torrent = path.join(dir, 'sda1.torrent')
-  await execa('/usr/bin/python3', [generator, path.join(bt, 'torrent.info'), 'sda1', torrent])
+  await genTorrentFromPtcl(generator, path.join(bt, 'torrent.info'), 'sda1', torrent)
 
   const decoded = bencode.decode(await fs.readFile(torrent)) as { info: { 'piece length': number, private?: number, files: { path: Uint8Array[] }[] } }
   t.equal(decoded.info['piece length'], 16 * MiB, '16 MiB pieces')
-  t.equal(decoded.info.private, undefined, 'not private')
+  t.notOk(decoded.info.private, 'not private')
   t.ok(decoded.info.files.length > 5, `${decoded.info.files.length} runs, split as partclone splits them`)
   t.ok(decoded.info.files.every(f => /^[0-9a-f]{32}$/.test(Buffer.from(f.path[0]!).toString())), 'files named by 32 hex digits')
 
@@ -68,19 +69,22 @@ t.test('a Clonezilla torrent of two partitions clones each onto its partition of
   const parts = await gptImage(disk, 160 * MiB, [{ bytes: 64 * MiB, code: '8300' }, { bytes: 48 * MiB, code: '8300' }])
   const names = [['a1', 'a2', 'a3'], ['b1', 'b2']]
   const files = await Promise.all(names.map(list => Promise.all(list.map((n, i) => randomImage(path.join(dir, n), 3 * MiB + i * 4099)))))
-  const specs: string[] = []
+  // Each partition's used blocks as partclone -T writes them for Clonezilla
+  // (slice files named by offset), under one directory per partition; the
+  // torrent of that tree made by libtorrent, as any client makes one.
+  const zone = path.join(dir, 'sda')
+  await fs.mkdir(zone)
   for (const [i, part] of parts.entries()) {
     await ext4WithFiles(t, disk, part, files[i]!)
-    const image = path.join(dir, `sda${part.number}.img`)
-    await execa('dd', [`if=${disk}`, `of=${image}`, 'bs=1M', 'iflag=skip_bytes,count_bytes', `skip=${part.offset}`, `count=${part.size}`, 'status=none'])
-    const bt = path.join(dir, `bt${part.number}`)
-    await fs.mkdir(bt)
-    await execa('partclone.ext4', ['-c', '-q', '-s', image, '-o', `${image}.pcl`])
-    await execa('partclone.ext4', ['-r', '-q', '-t', '-s', `${image}.pcl`, '-o', bt])
-    specs.push(`${path.join(bt, 'torrent.info')}:sda${part.number}:${image}`)
+    await withLoopDevice(t, disk, { offset: part.offset, sizelimit: part.size }, async dev => {
+      await execa('partclone.ext4', ['-c', '-q', '-s', dev, '-o', path.join(dir, `sda${part.number}.pcl`)])
+    })
+    const slices = path.join(zone, `sda${part.number}`)
+    await execa('partclone.ext4', ['-r', '-q', '-T', '-s', path.join(dir, `sda${part.number}.pcl`), '-o', slices])
+    await fs.rm(path.join(slices, 'torrent.info'))
   }
   const torrent = path.join(dir, 'sda.torrent')
-  await execa('/usr/bin/python3', [generator, '--disk', 'sda', torrent, ...specs])
+  await libtorrentTorrentOf(zone, torrent)
 
   const targetFile = path.join(dir, 'target.img')
   const target = await gptImage(targetFile, 256 * MiB, [{ bytes: 80 * MiB, code: '8300' }, { bytes: 64 * MiB, code: '8300' }, { bytes: 16 * MiB, code: '0700' }])
@@ -118,9 +122,22 @@ t.test('a Clonezilla torrent of two partitions clones each onto its partition of
   t.match(r4.stderr, /^ezio: sda1's blocks run to byte \d+ of the partition, but partition 1 of .* holds 25165824 bytes: write the image's partition table/m)
   t.equal(await sha256(small), smallBefore, 'the target with too small a partition is unchanged')
 
+  await fs.rename(path.join(zone, 'sda2'), path.join(zone, 'sdb2'))
   const twoDisks = path.join(dir, 'two.torrent')
-  await execa('/usr/bin/python3', [generator, '--disk', 'lab', twoDisks, specs[0]!, specs[1]!.replace(':sda2:', ':sdb2:')])
+  await libtorrentTorrentOf(zone, twoDisks)
   const r3 = await ezio(['clone', twoDisks, targetFile, '--peer', seeder.peer, '--progress', 'none'])
   t.equal(r3.exitCode, 3, r3.stderr)
   t.match(r3.stderr, /^ezio: the torrent holds partitions of 2 disks \(sda1, sdb2\): a machine clones one disk/m)
 })
+
+/** A v1 torrent of DIR's files (DIR/PART/<hex>), made by python3-libtorrent with 16 MiB pieces, as Clonezilla's are. */
+async function libtorrentTorrentOf (dir: string, out: string): Promise<void> {
+  await execa('/usr/bin/python3', ['-c', [
+    'import libtorrent as lt, os, sys',
+    'fs = lt.file_storage()',
+    'lt.add_files(fs, sys.argv[1])',
+    't = lt.create_torrent(fs, 16 * 1024 * 1024, flags=lt.create_torrent.v1_only)',
+    'lt.set_piece_hashes(t, os.path.dirname(sys.argv[1]))',
+    'open(sys.argv[2], "wb").write(lt.bencode(t.generate()))'
+  ].join('\n'), dir, out])
+}
