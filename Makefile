@@ -54,15 +54,16 @@ typecheck: node_modules/.package-lock.json
 layout: node_modules/.package-lock.json
 	$(NODE) --experimental-transform-types --no-warnings build/check-layout.ts
 
-# Clonezilla's package, for its own torrent generator and ocs-btsrv in the
+# Clonezilla's packages, for its own torrent generator and ocs-btsrv in the
 # interop tests: fetched from Debian's archive, unpacked by the tests only.
-dist/cache/clonezilla.deb:
+CLONEZILLA_DEBS := dist/cache/clonezilla.deb dist/cache/drbl.deb
+$(CLONEZILLA_DEBS): dist/cache/%.deb:
 	@mkdir -p $(@D)
-	cp "$$(build/netboot/cached-deb.sh $(@D) clonezilla)" $@
+	cp "$$(build/netboot/cached-deb.sh $(@D) $*)" $@
 
 # TESTS= narrows the run, e.g. make test TESTS=test/engine
 TESTS ?=
-test: deps build typecheck layout netboot dist/cache/clonezilla.deb
+test: deps build typecheck layout netboot $(CLONEZILLA_DEBS)
 	$(NODE) node_modules/tap/dist/esm/run.mjs $(TESTS)
 
 # The main job on a built-in example (needs root): see lab/demo.ts.

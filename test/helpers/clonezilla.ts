@@ -7,15 +7,14 @@ import { waitFor } from './net.ts'
 import { root } from './paths.ts'
 
 // Clonezilla's own tools for its BitTorrent mode, from Debian 12's packages:
-// clonezilla (5.3.17, fetched by make test into dist/cache and only unpacked
-// here, never installed) and opentracker (installed: build/debian-packages.txt).
+// clonezilla (5.3.17) and drbl, whose shell functions it sources (both
+// fetched by make test into dist/cache and only unpacked here, never
+// installed), and opentracker (installed: build/debian-packages.txt).
 
-const deb = path.join(root, 'dist/cache/clonezilla.deb')
-
-/** Debian's clonezilla package unpacked into a fresh directory: its root. */
+/** Debian's clonezilla and drbl packages unpacked into one fresh directory: its root. */
 export async function clonezillaPackage (t: Test): Promise<string> {
   const dir = await tempDir(t, 'clonezilla-')
-  await execa('dpkg-deb', ['-x', deb, dir])
+  for (const pkg of ['clonezilla', 'drbl']) await execa('dpkg-deb', ['-x', path.join(root, `dist/cache/${pkg}.deb`), dir])
   return dir
 }
 
@@ -25,13 +24,14 @@ export async function clonezillaPackage (t: Test): Promise<string> {
  * (flags=0) and fails ("missing or invalid 'hash' entry"); v1_only makes the
  * v1 torrent Clonezilla makes with libtorrent 1.x.
  */
-export async function clonezillaGenerator (t: Test): Promise<string> {
-  const unpacked = await clonezillaPackage(t)
+export async function clonezillaGenerator (t: Test, unpacked?: string): Promise<string> {
+  unpacked ??= await clonezillaPackage(t)
   const script = path.join(unpacked, 'usr/bin/gen-torrent-from-ptcl')
   const text = await fs.readFile(script, 'utf8')
   const changed = text.replace('lt.create_torrent(fs, 16 * 1024 * 1024, flags=0)', 'lt.create_torrent(fs, 16 * 1024 * 1024, flags=lt.create_torrent.v1_only)')
   if (changed === text) throw new Error(`${script} no longer makes its torrent as 5.3.17 did: look at it again`)
-  await fs.writeFile(script, changed)
+  // Debian's own python3, which has libtorrent, whatever python3 comes first on PATH.
+  await fs.writeFile(script, changed.replace(/^#!.*\n/, '#!/usr/bin/python3\n'))
   return script
 }
 
