@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type WebTorrent from 'webtorrent'
 import type { Torrent } from 'webtorrent'
 import { EzioError } from '../errors.ts'
-import { pieceStore } from '../storage/piece-store.ts'
+import { pieceStore, type StoreChoice } from '../storage/piece-store.ts'
 import type { TorrentMeta } from '../torrent/load.ts'
 import { createSwarmClient, listeningPort, UPLOAD_SLOTS } from './client.ts'
 import { countTraffic, type Traffic } from './traffic.ts'
@@ -49,9 +49,7 @@ export class SeedClient {
    * the directory: webtorrent's own file storage reads them as any client would.
    */
   add (meta: TorrentMeta, image: FileHandle | { dir: string }, opts: { skipVerify?: boolean, peers?: string[], payload?: boolean } = {}): Promise<SeededTorrent> {
-    const storage = 'dir' in image
-      ? { path: image.dir }
-      : (choice => ({ store: choice.store, storeOpts: { ...choice.storeOpts } }))(pieceStore(meta, image, { payload: opts.payload }))
+    const storage = 'dir' in image ? { path: image.dir } : storeOf(pieceStore(meta, image, { payload: opts.payload }))
     const torrent = this.client.add(meta.file, {
       ...storage,
       storeCacheSlots: 0,
@@ -91,6 +89,11 @@ export class SeedClient {
   stop (): Promise<void> {
     return new Promise<void>(resolve => this.client.destroy(() => resolve()))
   }
+}
+
+// A copy of the options: the torrent keeps the object it is given.
+function storeOf (choice: StoreChoice) {
+  return { store: choice.store, storeOpts: { ...choice.storeOpts } }
 }
 
 function seedError (err: Error, port: number | undefined): EzioError {
