@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { EzioError } from '../engine/errors.ts'
+import { isHostPort } from '../protocol/config.ts'
 
 export type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -28,11 +29,18 @@ export function positionals (command: string, got: string[], names: string[]): s
   return got
 }
 
-export function numberOption (command: string, name: string, value: string | undefined, fallback: number, opts: { min?: number, max?: number, integer?: boolean } = {}): number {
+export interface NumberBounds { min?: number, max?: number, integer?: boolean }
+
+export function numberOption (command: string, name: string, value: string | undefined, fallback: number, opts: NumberBounds = {}): number {
+  return checkedNumber(`ezio ${command}: --${name}`, value, fallback, opts, '')
+}
+
+/** VALUE as a number within OPTS, FALLBACK when absent; else a usage error that starts with WHAT (the option as given) and ends with HINT. */
+export function checkedNumber (what: string, value: string | undefined, fallback: number, opts: NumberBounds, hint: string): number {
   if (value === undefined) return fallback
   const n = Number(value)
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    throw new EzioError('usage', `ezio ${command}: --${name} ${value} is not ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}`)
+  if (value.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    throw new EzioError('usage', `${what} ${value} is not ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}${opts.max !== undefined ? ` <= ${opts.max}` : ''}${hint}`)
   }
   return n
 }
@@ -45,10 +53,10 @@ export function choiceOption<C extends string> (command: string, name: string, v
   return value as C
 }
 
-/** --peer HOST:PORT, checked now rather than failing quietly in the swarm. */
+/** --peer HOST:PORT, checked now (as a config's peers are) rather than failing quietly in the swarm. */
 export function peerOption (command: string, values: string[] | undefined): string[] {
   return (values ?? []).map(p => {
-    if (!/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/.test(p)) throw new EzioError('usage', `ezio ${command}: --peer ${p} is not HOST:PORT`)
+    if (!isHostPort(p)) throw new EzioError('usage', `ezio ${command}: --peer ${p} is not HOST:PORT`)
     return p
   })
 }

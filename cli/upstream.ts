@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { clonePartitions, seedPartitions, type PartitionPair } from '../client/partitions.ts'
 import { EzioError } from '../engine/errors.ts'
+import { checkedNumber } from './args.ts'
 import type { Command } from './command.ts'
 import { seedUntilStopped } from './seed.ts'
 
@@ -83,12 +84,7 @@ async function run (argv: string[]): Promise<number> {
 }
 
 function count (flag: string, value: string | undefined, fallback: number, integer = true): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new EzioError('usage', `${flag} ${value} is not a ${integer ? 'whole ' : ''}number >= 0; see ezio -h`)
-  }
-  return n
+  return checkedNumber(flag, value, fallback, { min: 0, integer }, '; see ezio -h')
 }
 
 /** Not listed among the commands: taken when the first argument is one of upstream's flags. */

@@ -34,7 +34,7 @@ export function parseConfig (text: string, source: string): DeployConfig {
   if (typeof c.seedRatio !== 'number' || c.seedRatio < 0) bad('seedRatio', 'a number >= 0')
   if (typeof c.seedIdle !== 'number' || c.seedIdle < 0) bad('seedIdle', 'seconds >= 0')
   if (!httpUrl(c.torrent!)) bad('torrent', 'an http:// URL')
-  if (!Array.isArray(c.peers) || c.peers.length > 64 || !c.peers.every(hostPort)) bad('peers', 'a list of at most 64 HOST:PORT')
+  if (!Array.isArray(c.peers) || c.peers.length > 64 || !c.peers.every(isHostPort)) bad('peers', 'a list of at most 64 HOST:PORT')
   if (typeof c.report !== 'string' || (c.report !== '' && !httpUrl(c.report))) bad('report', 'an http:// URL, or "" for none')
   return c as DeployConfig
 }
@@ -47,8 +47,8 @@ function httpUrl (text: string): boolean {
   }
 }
 
-// IPv4, a host name, or [IPv6], then a port from 1 to 65535.
-function hostPort (p: unknown): boolean {
+/** IPv4, a host name, or [IPv6], then a port from 1 to 65535: a peer as a config or --peer names it. */
+export function isHostPort (p: unknown): boolean {
   const m = typeof p === 'string' ? /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253}):(\d{1,5})$/.exec(p) : null
   return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 65535
 }

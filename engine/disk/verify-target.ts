@@ -19,11 +19,11 @@ export async function verifyTarget (loaded: TorrentMeta, target: string, onProgr
   if (!info) throw new EzioError('targetMissing', `target ${target} does not exist`)
   if (info.size < loaded.layout.end) throw new EzioError('targetTooSmall', `target ${target} holds ${info.size} bytes but the image ends at byte ${loaded.layout.end}`)
   const handle = await fs.open(target, 'r').catch((err: Error) => { throw new EzioError('targetMissing', `target ${target} cannot be read (${err.message}): run as root, or check its permissions`) })
-  const meta = await placePartitions(loaded, handle, info, target).catch(async (err: unknown) => { await handle.close(); throw err })
-  const check = targetCheck(meta, handle)
-  const scratch = Buffer.allocUnsafe(check.scratchLength)
-  const bad: number[] = []
   try {
+    const meta = await placePartitions(loaded, handle, info, target)
+    const check = targetCheck(meta, handle)
+    const scratch = Buffer.allocUnsafe(check.scratchLength)
+    const bad: number[] = []
     for (let i = 0; i < meta.pieces.length; i++) {
       if (!await check.holds(i, scratch)) bad.push(i)
       onProgress?.(i + 1, meta.pieces.length)
