@@ -1,4 +1,5 @@
 import { runBoot } from '../client/boot.ts'
+import { loadPinned } from '../client/server-key.ts'
 import { machineId } from '../client/machine-id.ts'
 import { EzioError } from '../engine/errors.ts'
 import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
@@ -7,6 +8,7 @@ import type { Command } from './command.ts'
 import { exitCodeHelp } from './exit-codes.ts'
 
 const help = `Usage: ezio boot SERVER_URL [--id NAME] [--target DEVICE [--force]] [--countdown S]
+                 [--server-key FILE]
 
 What a PXE-booted lab machine runs (initramfs/init calls it): fetches
 SERVER_URL/ezio.json?mac=NAME and the torrent it names, waiting while the
@@ -21,6 +23,11 @@ the after-action (reboot, poweroff or shell) on stdout.
 --target  the disk to write, instead of the one the config names; checked
           before the countdown (missing, read-only, mounted, too small, not a
           disk), and refused when removable or USB unless --force
+--server-key  the server this machine must clone from: the server.json that
+          ezio serve appends to the initrd it serves (/etc/ezio/server.json).
+          A config that this server did not sign, or a torrent other than
+          the one it signed, is refused (exit 17). Without it, any server
+          is accepted, and ezio boot says so
 
 ${exitCodeHelp}`
 
@@ -29,7 +36,8 @@ async function run (argv: string[]): Promise<number> {
     target: { type: 'string' },
     force: { type: 'boolean' },
     id: { type: 'string' },
-    countdown: { type: 'string' }
+    countdown: { type: 'string' },
+    'server-key': { type: 'string' }
   })
   const [server] = positionals('boot', pos, ['SERVER_URL'])
   const base = server!.replace(/\/+$/, '')
@@ -41,7 +49,8 @@ async function run (argv: string[]): Promise<number> {
     id,
     target: values.target,
     force: !!values.force,
-    countdown: numberOption('boot', 'countdown', values.countdown, 10, { min: 0 })
+    countdown: numberOption('boot', 'countdown', values.countdown, 10, { min: 0 }),
+    pinned: values['server-key'] === undefined ? undefined : await loadPinned(values['server-key'])
   })
   process.stdout.write(after + '\n')
   return 0

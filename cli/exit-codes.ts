@@ -18,7 +18,9 @@ export const exitCodes: Record<ErrorKind | 'ok', number> = {
   refused: 13,
   alreadyImaged: 14,
   badConfig: 15,
-  tableMismatch: 16
+  tableMismatch: 16,
+  untrusted: 17,
+  staleImage: 18
 }
 
 /** The table printed by `--help`, kept here so that it cannot drift from the codes. */
@@ -30,4 +32,6 @@ export const exitCodeHelp = `Exit codes:
  11 no target disk found (auto)   12 image unreadable   13 refused by the server
  14 the server says this machine's disk already holds its image
  15 the server's config is not one this client can follow
- 16 the target's partition table does not hold the torrent's partitions`
+ 16 the target's partition table does not hold the torrent's partitions
+ 17 the config or torrent is not signed by the server this machine booted from
+ 18 the server's image changed since its torrent was made`

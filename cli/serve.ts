@@ -21,7 +21,8 @@ const help = `Usage: ezio serve [IMAGE] [--image NAME=PATH]... [--name NAME] [--
          [--used-blocks] [--compress] [--torrent FILE]
 
 Everything a lab deployment needs, in one process: makes the private torrent
-of each image (once; reused while the image is unchanged), runs the tracker,
+of each image (once; reused while the image is unchanged; a block device at
+every start, since its content changes without its mtime), runs the tracker,
 seeds the images, serves each machine its boot script and config, the
 torrents and the netboot files, and a live dashboard at http://ADDR:PORT/.
 
@@ -29,6 +30,10 @@ The server decides each boot: a machine whose disk holds its image,
 complete, boots that disk (iPXE exits to the next boot device; /ezio.json
 answers 409 and the appliance powers off); a machine to be imaged gets the
 appliance. Re-image, wake, accept and assign from the dashboard or the API.
+
+Every config is signed with the server's key (STATE/signing-key.pem, made
+at the first start). The initrd it serves carries the public key, and a
+machine booted from it refuses any other server's config and torrent.
 
 IMAGE     the image to deploy (named by --name, default its file name);
           optional when --image is given
@@ -49,7 +54,8 @@ IMAGE     the image to deploy (named by --name, default its file name);
           least as big as the image) or a device path
 --after   what machines do when done: reboot (default), poweroff, shell
 --netboot where vmlinuz and initrd.img are (default dist/netboot)
---state   where torrents, tokens, machines and actions are kept across restarts
+--state   where torrents, tokens, the signing key, machines and actions are
+          kept across restarts
 --upload-limit  cap the seeder's upload (MB/s), e.g. to spare the server's
           uplink; the machines then serve each other the rest
 --pxe     run dnsmasq as a proxy DHCP server on IFACE: the lab's DHCP server
@@ -70,7 +76,7 @@ async function run (argv: string[]): Promise<number> {
   const first = server.images.default
   const more = server.images.list.length > 1 ? ` + ${server.images.list.length - 1} more image${server.images.list.length > 2 ? 's' : ''}` : ''
   process.stdout.write(`ezio serve: ${first.name} (${(first.meta.length / 1e6).toFixed(0)} MB)${more} — dashboard ${server.url}/?token=${server.operatorToken} — ` +
-    `PXE kernel command line: ezio.server=${server.url} — admission: ${admissionLine(opts.admission)}\n`)
+    `PXE kernel command line: ezio.server=${server.url} — admission: ${admissionLine(opts.admission)} — configs signed with key ${server.keyFingerprint}\n`)
   await new Promise<void>(resolve => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)

@@ -6,6 +6,7 @@ import { runClone } from './clone.ts'
 import { describeLabel, diskLabel } from './disk-label.ts'
 import { fetchConfig, loadTorrentFrom } from './fetch.ts'
 import { eraseCountdown } from './progress/countdown.ts'
+import { checkConfigSigned, checkTorrentSigned, type Pinned } from './server-key.ts'
 import { Reporter } from './progress/report.ts'
 import { checkBootTarget } from './target-check.ts'
 
@@ -19,6 +20,8 @@ export interface BootJob {
   /** Write a removable or USB disk named by target too. */
   force: boolean
   countdown: number
+  /** The server this machine booted from (--server-key): its configs must carry its signature. */
+  pinned?: Pinned
 }
 
 /**
@@ -28,13 +31,15 @@ export interface BootJob {
  * the machine does next.
  */
 export async function runBoot (job: BootJob): Promise<AfterAction> {
-  const config = await fetchConfig(job.server, job.id)
+  const { config, url } = await fetchConfig(job.server, job.id)
+  checkConfigSigned(config, job.pinned, job.id, url)
   const reporter = new Reporter(config.report)
   const say = (state: MachineState, error: string | null = null): void => reporter.send({ ...blankStatus(job.id, state), error })
   try {
     say('booting')
     say('fetching')
     const meta = await loadTorrentFrom(config.torrent, { retry: true })
+    checkTorrentSigned(meta, config, job.pinned, config.torrent)
     const target = job.target ?? (config.target === 'auto' ? await autoTarget(meta.layout.end) : config.target)
     const info = await checkBootTarget(target, meta.layout.end, job.force)
     await eraseCountdown({ target, disk: describeLabel(await diskLabel(info)), image: meta.name, imageBytes: meta.length }, job.countdown)

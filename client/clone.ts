@@ -58,7 +58,7 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
       meta = await placePartitions(loaded, target.handle, target.info, job.target)
       await checkTargetSectors(meta.record, target.info)
       swarmStarted = true
-      result = await cloneOnto(target.handle, meta, { ...job, id }, publish)
+      result = await cloneOnto(target.handle, meta, { ...job, id }, publish, reporter.stopped)
     } finally {
       await target.handle.close()
     }
@@ -91,13 +91,13 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
  * (through the chunk store, which writes them at their offsets), then the
  * partition table rebuilt for this disk, then seeding.
  */
-async function cloneOnto (disk: FileHandle, meta: TorrentMeta, job: CloneJob & { id: string }, publish: (s: CloneStatus) => void): Promise<CloneResult> {
+async function cloneOnto (disk: FileHandle, meta: TorrentMeta, job: CloneJob & { id: string }, publish: (s: CloneStatus) => void, stopped: Promise<never>): Promise<CloneResult> {
   const started = Date.now()
   let state: MachineState = 'cloning'
   const swarm = new SwarmClone({ meta, disk, peers: job.peers, port: job.btPort, onTick: () => publish(status()) })
   const status = (): CloneStatus => statusOf(job.id, state, swarm.progress())
   try {
-    await swarm.downloaded
+    await Promise.race([swarm.downloaded, stopped])
     await writeTable(meta, disk)
     const cloneSeconds = (Date.now() - started) / 1000
     state = 'seeding'

@@ -75,11 +75,11 @@ async function bodyOf (res: Response, most: number): Promise<Uint8Array> {
 }
 
 /** The machine's config from SERVER/ezio.json, as the server decides it for machine ID. */
-export async function fetchConfig (base: string, id: string): Promise<DeployConfig> {
+export async function fetchConfig (base: string, id: string): Promise<{ config: DeployConfig, url: string }> {
   const url = `${base}/ezio.json?mac=${encodeURIComponent(id)}`
   const text = new TextDecoder().decode(await fetchFromServer(url, { retry: true, id, most: CONFIG_BYTES, tooBig: 'badConfig' }))
   try {
-    return parseConfig(text, url)
+    return { config: parseConfig(text, url), url }
   } catch (err) {
     if (err instanceof ProtocolError) throw new EzioError('badConfig', err.message)
     throw err

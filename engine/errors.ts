@@ -19,6 +19,8 @@ export type ErrorKind =
   | 'alreadyImaged'
   | 'badConfig'
   | 'tableMismatch'
+  | 'untrusted'
+  | 'staleImage'
 
 /**
  * Every refusal and failure leaves through EzioError, so that each one has a

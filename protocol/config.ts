@@ -13,6 +13,10 @@ export interface DeployConfig {
   seedIdle: number
   peers: string[]
   report: string
+  /** The machine this config was made for ('*': any), the torrent's info hash, and the server's ed25519 signature of both and the fields above (protocol/signature.ts). */
+  machine?: string
+  infoHash?: string
+  signature?: string
 }
 
 /** The config a machine fetched, checked field by field; SOURCE names it in errors. */
@@ -36,6 +40,12 @@ export function parseConfig (text: string, source: string): DeployConfig {
   if (!httpUrl(c.torrent!)) bad('torrent', 'an http:// URL')
   if (!Array.isArray(c.peers) || c.peers.length > 64 || !c.peers.every(isHostPort)) bad('peers', 'a list of at most 64 HOST:PORT')
   if (typeof c.report !== 'string' || (c.report !== '' && !httpUrl(c.report))) bad('report', 'an http:// URL, or "" for none')
+  // Unsigned configs (an older server) have none of the three; a signed one has all.
+  if (c.machine !== undefined || c.infoHash !== undefined || c.signature !== undefined) {
+    if (typeof c.machine !== 'string' || c.machine.length > 64) bad('machine', 'a machine id, or *')
+    if (typeof c.infoHash !== 'string' || !/^[0-9a-f]{40}$/.test(c.infoHash)) bad('infoHash', '40 hex digits')
+    if (typeof c.signature !== 'string' || !/^[A-Za-z0-9+/]{86}==$/.test(c.signature)) bad('signature', 'an ed25519 signature, base64')
+  }
   return c as DeployConfig
 }
 

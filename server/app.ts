@@ -5,6 +5,7 @@ import type { Images } from './images.ts'
 import type { Machines } from './machines.ts'
 import type { RoomEvents } from './room-events.ts'
 import type { Throughput } from './throughput.ts'
+import type { SigningKey } from './signing-key.ts'
 import type { RoomTracker } from './tracker.ts'
 import type { WakeSent } from './wake.ts'
 
@@ -23,6 +24,9 @@ export interface App {
   advertise?: string
   netbootDir: string
   operatorToken: string
+  /** Signs every config; its public half, as a cpio archive, follows the initrd (served-initrd.ts). */
+  signingKey: SigningKey
+  keyArchive: Buffer
   admission: Admission
   paused: boolean
   /** Extra kernel arguments for boot.ipxe (ezio.countdown=…). */

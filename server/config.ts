@@ -29,7 +29,9 @@ export function configFor (d: Deployment, image: ServedImage, host: string, host
     // A tracker on the seeder's own host hands the seeder out as 127.0.0.1:
     // name it here as the machine can reach it.
     peers: [`${host}:${d.btPort}`],
-    report: `http://${hostPort}/api/status?token=${reportToken(d.reportSecret, id)}`
+    report: `http://${hostPort}/api/status?token=${reportToken(d.reportSecret, id)}`,
+    machine: id,
+    infoHash: image.meta.infoHash
   }
 }
 

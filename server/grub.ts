@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { applianceArgs } from './ipxe.ts'
+import { writeInitrd } from './served-initrd.ts'
 
 /**
  * grub/grub.cfg for the Secure Boot path: shim → Debian's signed GRUB
@@ -22,19 +23,22 @@ boot
 }
 
 // What PXE firmware fetches over TFTP: from the netboot build, and GRUB's config.
-const TFTP_FILES = ['undionly.kpxe', 'snponly.efi', 'shimx64.efi', 'grubx64.efi', 'vmlinuz', 'initrd.img']
+const TFTP_FILES = ['undionly.kpxe', 'snponly.efi', 'shimx64.efi', 'grubx64.efi', 'vmlinuz']
 
 /**
- * The TFTP root dnsmasq serves with --pxe: links to the netboot files, and
- * grub/grub.cfg written for this server. A fresh directory under the system's
+ * The TFTP root dnsmasq serves with --pxe: links to the netboot files, the
+ * initrd with KEYARCHIVE after it (a copy: TFTP serves files as they are),
+ * and grub/grub.cfg written for this server. A fresh directory under the system's
  * temporary directory, readable by all: dnsmasq reads files as an unprivileged
  * user, who cannot reach a state directory under /root.
  */
-export async function writeTftpRoot (netbootDir: string, config: string): Promise<string> {
+export async function writeTftpRoot (netbootDir: string, config: string, keyArchive: Buffer): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ezio-tftp-'))
   await fs.chmod(root, 0o755)
   await fs.mkdir(path.join(root, 'grub'), { mode: 0o755 })
   for (const f of TFTP_FILES) await fs.symlink(path.join(netbootDir, f), path.join(root, f))
+  // A missing initrd is said at start (warnMissingNetboot), and TFTP then answers not found.
+  await writeInitrd(path.join(netbootDir, 'initrd.img'), keyArchive, path.join(root, 'initrd.img')).catch(() => {})
   await fs.writeFile(path.join(root, 'grub/grub.cfg'), config, { mode: 0o644 })
   return root
 }

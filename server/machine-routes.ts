@@ -2,15 +2,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import net from 'node:net'
 import path from 'node:path'
 import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
+import type { DeployConfig } from '../protocol/config.ts'
 import { parseStatus, type CloneStatus } from '../protocol/status.ts'
 import { remoteIp, requestHost } from './addresses.ts'
 import type { App } from './app.ts'
 import { decide, type Decision } from './boot-decision.ts'
 import { ANYONE, configFor, torrentWithAnnounce } from './config.ts'
 import { grubConfig } from './grub.ts'
+import type { ServedImage } from './images.ts'
 import type { Handler } from './http.ts'
 import { applianceScript, chainScript, localBootScript } from './ipxe.ts'
 import { readBody, send, sendJson, sendText, serveFile } from './respond.ts'
+import { gapAfter } from './served-initrd.ts'
+import { signConfig } from './signing-key.ts'
 import { reportTokenOk } from './tokens.ts'
 
 /** What lab machines ask for: boot script, kernel and initrd, config, torrent; their reports. */
@@ -23,7 +27,7 @@ export const machineRoutes: Record<string, Handler> = {
   // For an admin's own TFTP server: its grub/grub.cfg for the Secure Boot path.
   'GET /boot/grub.cfg': (app, req, res) => send(res, 200, grubConfig(`http://${requestHost(req, app.advertise, app.port).hostPort}`, app.bootArgs), 'text/plain'),
   'GET /boot/vmlinuz': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'vmlinuz')),
-  'GET /boot/initrd.img': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'initrd.img')),
+  'GET /boot/initrd.img': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'initrd.img'), { gap: gapAfter, bytes: app.keyArchive }),
   'POST /api/status': receiveStatus
 }
 
@@ -69,7 +73,7 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
   if (!id) {
     // Scripts and tests that name no machine: the default image, only where every machine may be imaged.
     if (!app.admission.acceptAll) return sendText(res, 400, 'name this machine: /ezio.json?mac=MAC (the server decides each machine\'s boot)')
-    return sendJson(res, 200, configFor(app.deployment, app.images.default, host, hostPort, ANYONE))
+    return sendJson(res, 200, signedConfig(app, app.images.default, host, hostPort, ANYONE))
   }
   const ip = remoteIp(req)
   const decision = decisionFor(app, req, id)
@@ -85,8 +89,12 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
       return sendText(res, 503, decision.reason)
     case 'clone':
       app.machines.handedOut(id, ip, decision.image.meta.infoHash)
-      return sendJson(res, 200, configFor(app.deployment, decision.image, host, hostPort, id))
+      return sendJson(res, 200, signedConfig(app, decision.image, host, hostPort, id))
   }
+}
+
+function signedConfig (app: App, image: ServedImage, host: string, hostPort: string, id: string): DeployConfig {
+  return signConfig(app.signingKey, configFor(app.deployment, image, host, hostPort, id))
 }
 
 function serveTorrent (app: App, req: IncomingMessage, res: ServerResponse, _url: URL, params: string[]): void {
@@ -113,7 +121,16 @@ async function receiveStatus (app: App, req: IncomingMessage, res: ServerRespons
   if (!reportTokenOk(app.deployment.reportSecret, id, url.searchParams.get('token'))) {
     return sendText(res, 403, `this token is not ${id}'s: a machine reports with the token of its own config (fetch /ezio.json?mac=${id} again)`)
   }
-  if (!app.machines.get(id)) return sendText(res, 403, `no config was handed to ${id}: fetch /ezio.json?mac=${id} first`)
+  const m = app.machines.get(id)
+  if (!m) return sendText(res, 403, `no config was handed to ${id}: fetch /ezio.json?mac=${id} first`)
+  // A torrent no longer served (its image changed since, and this server
+  // made it anew at start): the machine's clone can never finish. Its
+  // failure is recorded here, since the machine stops on this answer.
+  if (status.state === 'cloning' && m.fetched && !app.images.infoHashes().has(m.fetched)) {
+    const why = `the server's image changed since ${id}'s torrent was made (that torrent is no longer served): nothing was reported done; boot the machine again to clone the image as it is now`
+    app.machines.report({ ...status, id, state: 'failed', error: why }, remoteIp(req))
+    return sendText(res, 410, why)
+  }
   app.machines.report({ ...status, id }, remoteIp(req))
   sendJson(res, 200, { ok: true })
 }

@@ -1,15 +1,20 @@
 import { createReadStream, promises as fs } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-export async function serveFile (res: ServerResponse, file: string): Promise<void> {
+/** FILE, then TAIL (the initrd's key archive) after the zeros that GAP puts between them. */
+export async function serveFile (res: ServerResponse, file: string, tail?: { gap: (size: number) => Buffer, bytes: Buffer }): Promise<void> {
   let size: number
   try {
     size = (await fs.stat(file)).size
   } catch {
     return send(res, 404, `${file} is missing: run make netboot, or pass --netboot DIR\n`, 'text/plain')
   }
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size })
-  createReadStream(file).pipe(res)
+  const after = tail ? Buffer.concat([tail.gap(size), tail.bytes]) : Buffer.alloc(0)
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size + after.length })
+  const stream = createReadStream(file)
+  stream.on('end', () => res.end(after))
+  stream.on('error', () => res.destroy())
+  stream.pipe(res, { end: false })
 }
 
 /** A request refused with STATUS and one line: thrown by a handler, answered by http.ts. */

@@ -18,6 +18,8 @@ import { roomTotals } from './room-totals.ts'
 import { Throughput } from './throughput.ts'
 import { grubConfig, writeTftpRoot } from './grub.ts'
 import { interfaceAddress, startPxeDhcp, type DhcpRange } from './pxe.ts'
+import { pinnedKeyArchive } from './served-initrd.ts'
+import { loadSigningKey } from './signing-key.ts'
 import { loadTokens } from './tokens.ts'
 import { roomTracker } from './tracker.ts'
 import { wake, type WakeSent } from './wake.ts'
@@ -51,6 +53,8 @@ export interface RunningServer {
   /** Where machines and the operator reach it: http://ADDR:PORT. */
   url: string
   operatorToken: string
+  /** The signing key's fingerprint, which every machine booted from this server pins. */
+  keyFingerprint: string
   images: Images
   stop: () => Promise<void>
 }
@@ -65,6 +69,7 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   await fs.mkdir(opts.stateDir, { recursive: true })
   const images = await Images.open(opts.images, opts.stateDir, log)
   const tokens = await loadTokens(opts.stateDir)
+  const signingKey = await loadSigningKey(opts.stateDir)
   const machines = new Machines(opts.stateDir)
   await machines.load()
   for (const [id, image] of opts.assign) machines.assign(id, image)
@@ -84,6 +89,8 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     advertise: opts.advertise,
     netbootDir: opts.netbootDir,
     operatorToken: tokens.operator,
+    signingKey,
+    keyArchive: pinnedKeyArchive(signingKey.pinned),
     admission: opts.admission,
     paused: false,
     bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
@@ -99,13 +106,14 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   await listen(server, opts.port).catch(async err => { await seeder.stop(); throw err })
   await warnMissingNetboot(opts.netbootDir, log)
   const url = `http://${opts.advertise ?? `${pxeAddress ?? primaryAddress()}:${opts.port}`}`
-  const tftpRoot = opts.pxe ? await writeTftpRoot(opts.netbootDir, grubConfig(url, app.bootArgs)) : undefined
+  const tftpRoot = opts.pxe ? await writeTftpRoot(opts.netbootDir, grubConfig(url, app.bootArgs), app.keyArchive) : undefined
   const dhcp = opts.dhcpRange && { range: opts.dhcpRange, leaseFile: path.join(opts.stateDir, 'dhcp.leases') }
   const pxe = opts.pxe && tftpRoot ? startPxeDhcp(opts.pxe, opts.port, tftpRoot, log, dhcp) : undefined
   if (opts.wakeAll) await wakeKnown(app, log)
   return {
     url,
     operatorToken: tokens.operator,
+    keyFingerprint: signingKey.fingerprint,
     images,
     stop: async () => {
       server.closeAllConnections()

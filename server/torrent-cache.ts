@@ -27,7 +27,12 @@ interface Fingerprint { image: string, size: number, mtimeMs: number, ino: numbe
 /**
  * The torrent of IMAGE as KIND says, made once and kept under STATEDIR
  * (with its payload, for a compressed one): a restart with the same,
- * unchanged image and the same kind reuses it instead of reading the image again.
+ * unchanged image and the same kind reuses it instead of reading the image
+ * again. A block device is hashed at every start: its content changes
+ * without its mtime (a disk written through another node, a LVM snapshot
+ * taken again), and a stale torrent would have the seeder serve pieces that
+ * fail at every machine. Unchanged content makes the same torrent, so
+ * machines mid-clone go on.
  */
 export async function imageTorrent (image: string, name: string, kind: TorrentKind, stateDir: string, log: (line: string) => void): Promise<CachedTorrent> {
   const info = await describeDevice(image).catch((err: unknown) => { throw new EzioError('badImage', `image ${image}: ${(err as Error).message}`) })
@@ -44,10 +49,11 @@ export async function imageTorrent (image: string, name: string, kind: TorrentKi
   const payload = kind.compress ? path.join(stateDir, `${name}.payload`) : undefined
   try {
     const saved = JSON.parse(await fs.readFile(fingerprintFile, 'utf8')) as Fingerprint
-    if (JSON.stringify(saved) === JSON.stringify(fingerprint)) return { file: await fs.readFile(torrentFile), reused: true, payload, given: false }
+    if (info.kind === 'file' && JSON.stringify(saved) === JSON.stringify(fingerprint)) return { file: await fs.readFile(torrentFile), reused: true, payload, given: false }
   } catch {}
   const what = [kind.usedBlocks ? 'used blocks' : '', kind.compress ? 'compressed' : ''].filter(Boolean).join(', ')
-  log(`hashing ${image} (${(info.size / 1e6).toFixed(0)} MB${what ? `, ${what}` : ''}) once; later starts reuse the torrent`)
+  const when = info.kind === 'block' ? 'at every start: a block device\'s content can change without its mtime' : 'once; later starts reuse the torrent'
+  log(`hashing ${image} (${(info.size / 1e6).toFixed(0)} MB${what ? `, ${what}` : ''}) ${when}`)
   await fs.rm(fingerprintFile, { force: true })
   const out = payload ? await fs.open(payload, 'w') : undefined
   let file: Uint8Array

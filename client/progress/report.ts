@@ -1,3 +1,4 @@
+import { EzioError } from '../../engine/errors.ts'
 import type { CloneStatus } from '../../protocol/status.ts'
 
 // Failures in a row before the trouble is said: a server restarting is one or two.
@@ -11,13 +12,22 @@ const SAY_AFTER = 3
  * clone's summary.
  */
 export class Reporter {
+  /**
+   * Rejects when the server answers 410: it no longer serves this machine's
+   * torrent (its image changed since), and a clone of it could never finish.
+   */
+  readonly stopped: Promise<never>
+  private stop: (err: EzioError) => void = () => {}
   private pending: CloneStatus | undefined
   private inFlight: Promise<void> | undefined
   private failures = 0
   private failing: string | undefined
   private said = false
 
-  constructor (private readonly url: string | undefined, private readonly say: (line: string) => void = line => process.stderr.write(line + '\n')) {}
+  constructor (private readonly url: string | undefined, private readonly say: (line: string) => void = line => process.stderr.write(line + '\n')) {
+    this.stopped = new Promise<never>((_resolve, reject) => { this.stop = reject })
+    this.stopped.catch(() => {})
+  }
 
   /** Why the reports are not reaching the server, once they have failed SAY_AFTER times in a row; else undefined. */
   trouble (): string | undefined {
@@ -46,6 +56,7 @@ export class Reporter {
       try {
         const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(3000) })
         const text = res.ok ? '' : (await res.text()).trim().split('\n')[0]?.slice(0, 200)
+        if (res.status === 410) this.stop(new EzioError('staleImage', text || 'the server no longer serves this machine\'s torrent'))
         this.outcome(res.ok ? undefined : `HTTP ${res.status}${text ? `: ${text}` : ''}`)
       } catch (err) {
         // The server may be down or restarting: the next status will try again.

@@ -37,7 +37,7 @@ interface Parole {
  * Bans are by address: a lab machine is one address. Until a piece fails
  * this costs a list entry per block in flight, and no hashing.
  */
-export function banBadPeers (client: WebTorrent, torrent: Torrent, readPiece: (index: number) => Promise<Uint8Array>, onBan?: (address: string) => void): void {
+export function banBadPeers (client: WebTorrent, torrent: Torrent, readPiece: (index: number) => Promise<Uint8Array>, onBan?: (address: string, wire: Wire) => void): void {
   const bans = new PeerBans(torrent, readPiece, onBan)
   // webtorrent consults client.blocked before every new connection.
   client.blocked = { contains: (host: string) => bans.banned.has(host) }
@@ -56,7 +56,7 @@ class PeerBans {
   private readonly paroles = new Map<number, Parole>()
   private readonly attempts = new Map<number, number>()
 
-  constructor (private readonly torrent: Torrent, private readonly readPiece: (index: number) => Promise<Uint8Array>, private readonly onBan?: (address: string) => void) {}
+  constructor (private readonly torrent: Torrent, private readonly readPiece: (index: number) => Promise<Uint8Array>, private readonly onBan?: (address: string, wire: Wire) => void) {}
 
   watch (wire: Wire): void {
     // Incoming connections skip webtorrent's blocklist check.
@@ -142,7 +142,7 @@ class PeerBans {
     const address = wire.remoteAddress
     if (!address || this.banned.has(address)) return
     this.banned.add(address)
-    this.onBan?.(address)
+    this.onBan?.(address, wire)
     for (const w of [...this.torrent.wires]) if (w.remoteAddress === address) w.destroy()
   }
 }

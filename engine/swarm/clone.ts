@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import type WebTorrent from 'webtorrent'
 import type { Torrent } from 'webtorrent'
+import { dropCachedPages } from '../disk/drop-cache.ts'
 import { EzioError } from '../errors.ts'
 import { Flusher } from '../storage/disk-store.ts'
 import { pieceStore, type PieceStore, type StoreChoice } from '../storage/piece-store.ts'
@@ -10,7 +11,7 @@ import { banBadPeers } from './bad-peers.ts'
 import { createSwarmClient, tuneWire, UPLOAD_SLOTS } from './client.ts'
 import { scanBeside } from './resume.ts'
 import { seedUntilDone, type SeedEnd, type SeedPolicy } from './seeding.ts'
-import { countTraffic, type Traffic } from './traffic.ts'
+import { countTraffic, isSeeder, type Traffic } from './traffic.ts'
 
 export interface SwarmCloneOptions {
   meta: TorrentMeta
@@ -61,9 +62,11 @@ export class SwarmClone {
   /** Whether the target holds a piece: made once the blank test is done. */
   private check: TargetCheck | undefined
   private readonly timers: NodeJS.Timeout[] = []
+  private readonly seederAddrs: Set<string>
 
   constructor (private readonly opts: SwarmCloneOptions) {
     const { meta } = opts
+    this.seederAddrs = new Set(opts.peers)
     this.failure = new Promise<never>((_resolve, reject) => { this.fail = err => reject(toEzioError(err)) })
     // Rejections are taken by whichever step is waiting; none may go unhandled.
     this.failure.catch(() => {})
@@ -71,7 +74,7 @@ export class SwarmClone {
     const flusher = new Flusher(opts.disk)
     const choice = pieceStore(meta, opts.disk, { flusher, beforeWrite: index => this.lookBeforeWrite(index) })
     this.torrent = addTorrent(this.client, meta, choice)
-    this.traffic = countTraffic(this.torrent, new Set(opts.peers))
+    this.traffic = countTraffic(this.torrent, this.seederAddrs)
     this.client.on('error', this.fail)
     this.torrent.on('error', this.fail)
     this.watchPieces(choice.open())
@@ -132,7 +135,16 @@ export class SwarmClone {
     this.torrent.on('warning', (err: Error) => {
       if (/failed verification/.test(err.message)) this.badPieces++
     })
-    banBadPeers(this.client, this.torrent, index => reader.readPiece(index), address => this.bannedPeers.push(address))
+    banBadPeers(this.client, this.torrent, index => reader.readPiece(index), (address, wire) => {
+      this.bannedPeers.push(address)
+      // Machines pass on only pieces that verified: corrupt pieces from the
+      // seeder mean its image is not the one its torrent was made of, and
+      // with every seeder banned the room would stall. Stop, saying so.
+      const seederHosts = [...this.seederAddrs].map(p => p.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''))
+      if (isSeeder(wire, this.seederAddrs) && seederHosts.every(h => this.bannedPeers.includes(h))) {
+        this.fail(new EzioError('staleImage', `pieces from the seeder at ${address} fail their hash: the server's image changed since its torrent was made; nothing was reported done (restart ezio serve, which hashes the image again, then clone again)`))
+      }
+    })
   }
 
   // webtorrent gives up on a peer after three reconnects (21 s); the seeder
@@ -146,7 +158,8 @@ export class SwarmClone {
 
   private startScan (): void {
     isBlankFile(this.opts.disk)
-      .then(blank => {
+      .then(async blank => {
+        await dropCachedPages(this.opts.disk)
         this.blank = blank
         this.check = targetCheck(this.opts.meta, this.opts.disk, blank)
         return scanBeside(this.torrent, this.check, { onReused: bytes => { this.reused += bytes } })

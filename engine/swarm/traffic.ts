@@ -17,7 +17,7 @@ export function countTraffic (torrent: Torrent, seederAddrs: Set<string>): Traff
   const traffic: Traffic = { fromSeeder: 0, fromPeers: 0, uploaded: 0, lastUploadAt: Date.now() }
   torrent.on('wire', (wire: Wire) => {
     // A wire is announced after its handshake: who it is does not change.
-    const fromSeeder = isSeederPeerId(wire.peerId) || seederAddrs.has(`${wire.remoteAddress}:${wire.remotePort}`)
+    const fromSeeder = isSeeder(wire, seederAddrs)
     wire.on('download', (bytes: number) => {
       if (fromSeeder) traffic.fromSeeder += bytes
       else traffic.fromPeers += bytes
@@ -28,4 +28,9 @@ export function countTraffic (torrent: Torrent, seederAddrs: Set<string>): Traff
     })
   })
   return traffic
+}
+
+/** Whether WIRE is the room's seeder: by its peer id, or as one of the addresses the config names. */
+export function isSeeder (wire: Wire, seederAddrs: Set<string>): boolean {
+  return isSeederPeerId(wire.peerId) || seederAddrs.has(`${wire.remoteAddress}:${wire.remotePort}`)
 }

@@ -17,8 +17,11 @@ export interface GuestOptions {
   memoryMiB?: number
   /** Host loopback ports the guest may reach, at 10.0.2.100:PORT; nothing else. */
   forward: number[]
-  /** Boots dist/netboot's kernel and initrd directly with these arguments... */
+  /** Boots dist/netboot's kernel and initrd (or INITRD: one a server served) directly with these arguments... */
   append?: string
+  initrd?: string
+  /** Writes to the disk at most this many bytes a second (QEMU's throttling): a slow disk, whose flushes take long. */
+  diskWriteBps?: number
   /**
    * ...or through UEFI PXE: OVMF loads BOOTFILE from TFTPDIR over user-net
    * TFTP; with secureBoot, OVMF's Secure Boot build with Microsoft's keys
@@ -55,6 +58,8 @@ export interface Guest {
   /** QEMU's end, with ms since it started. -no-reboot makes a guest's reboot or power-off end QEMU. */
   exited: Promise<{ exitCode: number | undefined, ms: number }>
   qemu: ResultPromise
+  /** SIGKILL to QEMU itself: the guest's page cache is lost, as in a power cut; what QEMU wrote is in the disk file. */
+  powerCut: () => Promise<void>
 }
 
 /** dist/netboot's files, built by make netboot when missing (the tests' one build of it). */
@@ -74,9 +79,9 @@ export async function startGuest (t: Pick<Test, 'teardown'>, opts: GuestOptions)
   const args = [
     '-nodefaults', '-display', 'none', ...consoleArgs(opts), ...(opts.reboots ? [] : ['-no-reboot']),
     '-m', String(opts.memoryMiB ?? 768), '-pidfile', pidFile,
-    ...diskArgs(opts.disk, opts.diskBus ?? 'virtio', diskExtra(opts)),
+    ...diskArgs(opts.disk, opts.diskBus ?? 'virtio', diskExtra(opts), opts.diskWriteBps),
     ...netArgs(opts),
-    ...(opts.uefiPxe ? await uefiArgs(dir, !!opts.uefiPxe.secureBoot) : opts.biosPxe ? [] : directBootArgs(opts.screen ? opts.append ?? '' : `console=ttyS0 loglevel=3 ${opts.append ?? ''}`))
+    ...(opts.uefiPxe ? await uefiArgs(dir, !!opts.uefiPxe.secureBoot) : opts.biosPxe ? [] : directBootArgs(opts.screen ? opts.append ?? '' : `console=ttyS0 loglevel=3 ${opts.append ?? ''}`, opts.initrd))
   ]
   const started = Date.now()
   const qemu = execa('timeout', ['--kill-after=10', String(opts.timeoutSeconds), 'qemu-system-x86_64', ...args], {
@@ -112,11 +117,15 @@ export async function startGuest (t: Pick<Test, 'teardown'>, opts: GuestOptions)
     listeners.add(check)
     check()
   })
-  return { console: () => out, waitFor, type: text => { qemu.stdin?.write(text) }, exited, qemu }
+  const powerCut = async (): Promise<void> => {
+    await killPidFile(pidFile)
+    await exited
+  }
+  return { console: () => out, waitFor, type: text => { qemu.stdin?.write(text) }, exited, qemu, powerCut }
 }
 
-function diskArgs (disk: string, bus: 'virtio' | 'ahci' | 'nvme', extra: string): string[] {
-  const drive = `file=${disk},format=raw,if=none,id=d0`
+function diskArgs (disk: string, bus: 'virtio' | 'ahci' | 'nvme', extra: string, writeBps?: number): string[] {
+  const drive = `file=${disk},format=raw,if=none,id=d0${writeBps ? `,throttling.bps-write=${writeBps}` : ''}`
   switch (bus) {
     case 'virtio': return ['-drive', drive, '-device', `virtio-blk-pci,drive=d0${extra}`]
     case 'ahci': return ['-drive', drive, '-device', 'ahci,id=ahci', '-device', `ide-hd,drive=d0,bus=ahci.0${extra}`]
@@ -138,8 +147,8 @@ function netArgs (opts: GuestOptions): string[] {
   return ['-netdev', netdev, '-device', device]
 }
 
-function directBootArgs (append: string): string[] {
-  return ['-kernel', path.join(netbootDir, 'vmlinuz'), '-initrd', path.join(netbootDir, 'initrd.img'), '-append', append.trim()]
+function directBootArgs (append: string, initrd = path.join(netbootDir, 'initrd.img')): string[] {
+  return ['-kernel', path.join(netbootDir, 'vmlinuz'), '-initrd', initrd, '-append', append.trim()]
 }
 
 function consoleArgs (opts: GuestOptions): string[] {
