@@ -13,7 +13,7 @@ import type { ServedImage } from './images.ts'
 import type { Handler } from './http.ts'
 import { applianceScript, chainScript, localBootScript } from './ipxe.ts'
 import { readBody, send, sendJson, sendText, serveFile } from './respond.ts'
-import { gapAfter } from './served-initrd.ts'
+import { initrdTail } from './served-initrd.ts'
 import { signConfig } from './signing-key.ts'
 import { reportTokenOk } from './tokens.ts'
 
@@ -27,7 +27,7 @@ export const machineRoutes: Record<string, Handler> = {
   // For an admin's own TFTP server: its grub/grub.cfg for the Secure Boot path.
   'GET /boot/grub.cfg': (app, req, res) => send(res, 200, grubConfig(`http://${requestHost(req, app.advertise, app.port).hostPort}`, app.bootArgs), 'text/plain'),
   'GET /boot/vmlinuz': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'vmlinuz')),
-  'GET /boot/initrd.img': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'initrd.img'), { gap: gapAfter, bytes: app.keyArchive }),
+  'GET /boot/initrd.img': (app, _req, res) => serveFile(res, path.join(app.netbootDir, 'initrd.img'), size => initrdTail(size, app.keyArchive)),
   'POST /api/status': receiveStatus
 }
 

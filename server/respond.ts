@@ -1,18 +1,18 @@
 import { createReadStream, promises as fs } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-/** FILE, then TAIL (the initrd's key archive) after the zeros that GAP puts between them. */
-export async function serveFile (res: ServerResponse, file: string, tail?: { gap: (size: number) => Buffer, bytes: Buffer }): Promise<void> {
+/** FILE, then what AFTER gives for its size (the initrd's key archive). */
+export async function serveFile (res: ServerResponse, file: string, after: (size: number) => Buffer = () => Buffer.alloc(0)): Promise<void> {
   let size: number
   try {
     size = (await fs.stat(file)).size
   } catch {
     return send(res, 404, `${file} is missing: run make netboot, or pass --netboot DIR\n`, 'text/plain')
   }
-  const after = tail ? Buffer.concat([tail.gap(size), tail.bytes]) : Buffer.alloc(0)
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size + after.length })
+  const tail = after(size)
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size + tail.length })
   const stream = createReadStream(file)
-  stream.on('end', () => res.end(after))
+  stream.on('end', () => res.end(tail))
   stream.on('error', () => res.destroy())
   stream.pipe(res, { end: false })
 }

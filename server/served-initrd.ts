@@ -31,16 +31,17 @@ function pad (n: number): Buffer {
 }
 
 /**
- * What goes between the built initrd and the key's archive: the kernel takes
- * an uncompressed archive only at a 4-byte boundary, and skips zeros before it.
+ * What follows a built initrd of SIZE bytes: zeros up to a 4-byte boundary
+ * (the kernel takes an uncompressed archive only there, and skips zeros
+ * before it), then the key's ARCHIVE.
  */
-export function gapAfter (size: number): Buffer {
-  return pad(size)
+export function initrdTail (size: number, archive: Buffer): Buffer {
+  return Buffer.concat([pad(size), archive])
 }
 
 /** The initrd as served, as a file: for the TFTP root (GRUB's Secure Boot path loads the initrd over TFTP). */
-export async function writeInitrd (file: string, tail: Buffer, to: string): Promise<void> {
+export async function writeInitrd (file: string, archive: Buffer, to: string): Promise<void> {
   await fs.copyFile(file, to)
-  await fs.appendFile(to, Buffer.concat([gapAfter((await fs.stat(file)).size), tail]))
+  await fs.appendFile(to, initrdTail((await fs.stat(file)).size, archive))
   await fs.chmod(to, 0o644)
 }

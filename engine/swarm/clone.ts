@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises'
 import type WebTorrent from 'webtorrent'
-import type { Torrent } from 'webtorrent'
+import type { Torrent, Wire } from 'webtorrent'
 import { dropCachedPages } from '../disk/drop-cache.ts'
 import { EzioError } from '../errors.ts'
 import { Flusher } from '../storage/disk-store.ts'
@@ -135,16 +135,18 @@ export class SwarmClone {
     this.torrent.on('warning', (err: Error) => {
       if (/failed verification/.test(err.message)) this.badPieces++
     })
-    banBadPeers(this.client, this.torrent, index => reader.readPiece(index), (address, wire) => {
-      this.bannedPeers.push(address)
-      // Machines pass on only pieces that verified: corrupt pieces from the
-      // seeder mean its image is not the one its torrent was made of, and
-      // with every seeder banned the room would stall. Stop, saying so.
-      const seederHosts = [...this.seederAddrs].map(p => p.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''))
-      if (isSeeder(wire, this.seederAddrs) && seederHosts.every(h => this.bannedPeers.includes(h))) {
-        this.fail(new EzioError('staleImage', `pieces from the seeder at ${address} fail their hash: the server's image changed since its torrent was made; nothing was reported done (restart ezio serve, which hashes the image again, then clone again)`))
-      }
-    })
+    banBadPeers(this.client, this.torrent, index => reader.readPiece(index), (address, wire) => this.banned(address, wire))
+  }
+
+  // Machines pass on only pieces that verified: corrupt pieces from the
+  // seeder mean its image is not the one its torrent was made of, and with
+  // every seeder banned the room would stall. Stop, saying so.
+  private banned (address: string, wire: Wire): void {
+    this.bannedPeers.push(address)
+    const seederHosts = [...this.seederAddrs].map(p => p.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''))
+    if (isSeeder(wire, this.seederAddrs) && seederHosts.every(h => this.bannedPeers.includes(h))) {
+      this.fail(new EzioError('staleImage', `pieces from the seeder at ${address} fail their hash: the server's image changed since its torrent was made; nothing was reported done (restart ezio serve, which hashes the image again, then clone again)`))
+    }
   }
 
   // webtorrent gives up on a peer after three reconnects (21 s); the seeder
