@@ -37,7 +37,8 @@ function who (p: Pinned): string {
  */
 export function checkConfigSigned (config: DeployConfig, pinned: Pinned | undefined, id: string, url: string): void {
   if (!pinned) {
-    process.stderr.write(`ezio: no server key pinned (an initrd not served by ezio serve, or ezio boot run by hand): accepting ${url} unchecked\n`)
+    // The server, not the config's URL: on the PC's screen the escaped MAC made this line three rows long.
+    process.stderr.write(`ezio: no server key pinned (an initrd not served by ezio serve, or ezio boot by hand): accepting ${new URL(url).origin} unchecked\n`)
     return
   }
   const refuse = (why: string): never => {
