@@ -1,4 +1,5 @@
 import { boot } from './boot.ts'
+import { capture } from './capture.ts'
 import { clone } from './clone.ts'
 import type { Command } from './command.ts'
 import { create } from './create.ts'
@@ -7,4 +8,4 @@ import { serve } from './serve.ts'
 import { verify } from './verify.ts'
 
 /** Every command, in the order `ezio --help` lists them. */
-export const commands: Command[] = [create, seed, clone, verify, serve, boot]
+export const commands: Command[] = [create, seed, clone, verify, serve, capture, boot]

@@ -20,7 +20,8 @@ export const exitCodes: Record<ErrorKind | 'ok', number> = {
   badConfig: 15,
   tableMismatch: 16,
   untrusted: 17,
-  staleImage: 18
+  staleImage: 18,
+  sourceInUse: 19
 }
 
 /** The table printed by `--help`, kept here so that it cannot drift from the codes. */
@@ -34,4 +35,5 @@ export const exitCodeHelp = `Exit codes:
  15 the server's config is not one this client can follow
  16 the target's partition table does not hold the torrent's partitions
  17 the config or torrent is not signed by the server this machine booted from
- 18 the server's image changed since its torrent was made`
+ 18 the server's image changed since its torrent was made
+ 19 the disk to capture is mounted, or a filesystem on it is not clean`

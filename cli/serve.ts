@@ -5,7 +5,8 @@ import { EzioError } from '../engine/errors.ts'
 import { afterActions, type AfterAction } from '../protocol/config.ts'
 import { machineIdOf, machineIdRule } from '../protocol/machine-id.ts'
 import type { Admission } from '../server/boot-decision.ts'
-import { imageNameRule, type ImageSpec } from '../server/images.ts'
+import { imageNameRule } from '../protocol/capture.ts'
+import type { ImageSpec } from '../server/images.ts'
 import type { TorrentKind } from '../server/torrent-cache.ts'
 import { dhcpRangeOf, type DhcpRange } from '../server/pxe.ts'
 import { startServer, type ServeOptions } from '../server/serve.ts'
@@ -16,7 +17,7 @@ const help = `Usage: ezio serve [IMAGE] [--image NAME=PATH]... [--name NAME] [--
          [--bt-port 6881] [--advertise ADDR] [--target auto|DEVICE]
          [--after reboot|poweroff|shell] [--seed-ratio R] [--seed-idle S]
          [--allow MAC,...|FILE] [--accept-all] [--assign MAC=NAME]... [--wake]
-         [--netboot DIR] [--state DIR] [--upload-limit MB/s] [--pxe IFACE]
+         [--netboot DIR] [--state DIR] [--images DIR] [--upload-limit MB/s] [--pxe IFACE]
          [--dhcp-range FIRST-LAST] [--countdown S]
          [--used-blocks] [--compress] [--torrent FILE]
 
@@ -36,7 +37,8 @@ at the first start). The initrd it serves carries the public key, and a
 machine booted from it refuses any other server's config and torrent.
 
 IMAGE     the image to deploy (named by --name, default its file name);
-          optional when --image is given
+          optional: without IMAGE or --image, the server deploys the
+          captures in its store, and machines wait until the first arrives
 --image   NAME=PATH, another image to deploy; the first image is the default
 --used-blocks  send only the blocks filesystems use, as ezio create
           --used-blocks does (every image; needs root and partclone)
@@ -56,6 +58,10 @@ IMAGE     the image to deploy (named by --name, default its file name);
 --netboot where vmlinuz and initrd.img are (default dist/netboot)
 --state   where torrents, tokens, the signing key, machines and actions are
           kept across restarts
+--images  the image store (default STATE/images): what ezio capture sends
+          lands there, ready to deploy (each image its torrent, NAME.torrent,
+          and its compressed pieces, seeded as they are; docs/capture.md).
+          Its images are listed after the command line's; names are unique
 --upload-limit  cap the seeder's upload (MB/s), e.g. to spare the server's
           uplink; the machines then serve each other the rest
 --pxe     run dnsmasq as a proxy DHCP server on IFACE: the lab's DHCP server
@@ -75,7 +81,8 @@ async function run (argv: string[]): Promise<number> {
   const server = await startServer(opts, log)
   const first = server.images.default
   const more = server.images.list.length > 1 ? ` + ${server.images.list.length - 1} more image${server.images.list.length > 2 ? 's' : ''}` : ''
-  process.stdout.write(`ezio serve: ${first.name} (${(first.meta.length / 1e6).toFixed(0)} MB)${more} — dashboard ${server.url}/?token=${server.operatorToken} — ` +
+  const what = first ? `${first.name} (${(first.meta.length / 1e6).toFixed(0)} MB)${more}` : `no image yet (capture one into ${opts.storeDir})`
+  process.stdout.write(`ezio serve: ${what} — dashboard ${server.url}/?token=${server.operatorToken} — ` +
     `PXE kernel command line: ezio.server=${server.url} — admission: ${admissionLine(opts.admission)} — configs signed with key ${server.keyFingerprint}\n`)
   await new Promise<void>(resolve => {
     process.once('SIGINT', resolve)
@@ -108,6 +115,7 @@ const options = {
   wake: { type: 'boolean' },
   netboot: { type: 'string' },
   state: { type: 'string' },
+  images: { type: 'string' },
   'upload-limit': { type: 'string' },
   pxe: { type: 'string' },
   'dhcp-range': { type: 'string' },
@@ -120,6 +128,7 @@ const options = {
 async function serveOptions (argv: string[]): Promise<ServeOptions> {
   const { values, positionals: pos } = parse('serve', argv, options)
   const images = imagesOf(pos, values.name, values.image ?? [], torrentKind(values, pos.length > 0))
+  const stateDir = path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', images[0]?.name ?? 'serve'))
   return {
     images,
     assign: assignmentsOf(values.assign ?? [], images),
@@ -133,7 +142,8 @@ async function serveOptions (argv: string[]): Promise<ServeOptions> {
     seedRatio: numberOption('serve', 'seed-ratio', values['seed-ratio'], 3, { min: 0 }),
     seedIdle: numberOption('serve', 'seed-idle', values['seed-idle'], 90, { min: 0 }),
     netbootDir: path.resolve(values.netboot ?? 'dist/netboot'),
-    stateDir: path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', images[0]!.name)),
+    stateDir,
+    storeDir: path.resolve(values.images ?? path.join(stateDir, 'images')),
     uploadLimit: values['upload-limit'] === undefined ? undefined : numberOption('serve', 'upload-limit', values['upload-limit'], 0, { min: 0.01 }) * 1e6,
     pxe: values.pxe,
     dhcpRange: dhcpRangeOption(values['dhcp-range'], values.pxe),
@@ -156,7 +166,7 @@ function torrentKind (values: { 'used-blocks'?: boolean, compress?: boolean, tor
 
 /** The positional IMAGE (named by --name) first, then each --image NAME=PATH; KIND for every one but --torrent, which is IMAGE's only. */
 function imagesOf (pos: string[], name: string | undefined, more: string[], kind: TorrentKind): ImageSpec[] {
-  if (pos.length > 1 || (pos.length === 0 && more.length === 0)) positionals('serve', pos, ['IMAGE'])
+  if (pos.length > 1) positionals('serve', pos, ['IMAGE'])
   const own = kind.torrent ? { usedBlocks: false, compress: false } : kind
   const images: ImageSpec[] = pos.map(p => ({ name: name ?? path.basename(p).replace(/\.[^.]*$/, ''), path: p, kind }))
   for (const spec of more) {

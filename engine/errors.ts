@@ -21,6 +21,7 @@ export type ErrorKind =
   | 'tableMismatch'
   | 'untrusted'
   | 'staleImage'
+  | 'sourceInUse'
 
 /**
  * Every refusal and failure leaves through EzioError, so that each one has a

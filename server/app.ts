@@ -1,6 +1,8 @@
 import type { Admission } from './boot-decision.ts'
+import type { Captures } from './captures.ts'
 import type { Deployment } from './config.ts'
 import type { History } from './history.ts'
+import type { ImageStore } from './image-store.ts'
 import type { Images } from './images.ts'
 import type { Machines } from './machines.ts'
 import type { RoomEvents } from './room-events.ts'
@@ -13,6 +15,11 @@ import type { WakeSent } from './wake.ts'
 export interface App {
   deployment: Deployment
   images: Images
+  /** Where captures land (--images). */
+  store: ImageStore
+  captures: Captures
+  /** A capture just stored: listed, seeded and tracked (the one of the same name it replaces seeded on). */
+  addImage: (name: string, torrent: Uint8Array) => Promise<void>
   tracker: RoomTracker
   machines: Machines
   /** One row per clone, in STATE/history.csv. */

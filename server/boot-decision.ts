@@ -40,6 +40,7 @@ export function decide (id: string, m: Machine | undefined, ctx: DecisionContext
     return { kind: 'refuse', reason: `this machine (${id}) is not in the server's --allow list: nothing was written; add it to --allow to clone it` }
   }
   if (!admitted) return { kind: 'wait', reason: `waiting for the operator to accept this machine (${id}) at ${ctx.server}` }
+  if (!image && !m?.image) return { kind: 'wait', reason: `this server has no image yet: waiting until one is captured or served at ${ctx.server}` }
   if (!image) return { kind: 'wait', reason: `this machine's image ${m?.image} is not served here: waiting until the operator assigns another at ${ctx.server}` }
   if (ctx.paused) return { kind: 'wait', reason: 'the deployment is paused by the operator: waiting until it is resumed' }
   return { kind: 'clone', image }

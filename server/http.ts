@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { App } from './app.ts'
+import { capturePatterns, captureRoutes } from './capture-routes.ts'
 import { machineRoutes } from './machine-routes.ts'
 import { operatorPatterns, operatorRoutes } from './operator-routes.ts'
 import { Refusal, send } from './respond.ts'
@@ -13,7 +14,7 @@ export interface PatternRoute {
   handler: Handler
 }
 
-const routes: Record<string, Handler> = { ...machineRoutes, ...operatorRoutes }
+const routes: Record<string, Handler> = { ...machineRoutes, ...operatorRoutes, ...captureRoutes }
 
 export function handler (app: App): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -40,7 +41,7 @@ function find (app: App, method: string, pathname: string): [Handler | undefined
   // Each image's torrent under its own name.
   const torrent = /^\/([A-Za-z0-9._-]+)\.torrent$/.exec(pathname)
   if (method === 'GET' && torrent && app.images.byName(torrent[1]!)) return [machineRoutes['GET /ezio.torrent'], [torrent[1]!]]
-  for (const r of operatorPatterns) {
+  for (const r of [...operatorPatterns, ...capturePatterns]) {
     const m = r.method === method ? r.pattern.exec(pathname) : null
     if (m) return [r.handler, m.slice(1).map(decoded)]
   }

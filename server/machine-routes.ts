@@ -17,6 +17,8 @@ import { initrdTail } from './served-initrd.ts'
 import { signConfig } from './signing-key.ts'
 import { reportTokenOk } from './tokens.ts'
 
+export const NO_IMAGE = 'this server has no image yet: capture one (ezio capture) or start ezio serve with an IMAGE; waiting'
+
 /** What lab machines ask for: boot script, kernel and initrd, config, torrent; their reports. */
 export const machineRoutes: Record<string, Handler> = {
   'GET /ezio.json': serveConfig,
@@ -73,6 +75,7 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
   if (!id) {
     // Scripts and tests that name no machine: the default image, only where every machine may be imaged.
     if (!app.admission.acceptAll) return sendText(res, 400, 'name this machine: /ezio.json?mac=MAC (the server decides each machine\'s boot)')
+    if (!app.images.default) return sendText(res, 503, NO_IMAGE)
     return sendJson(res, 200, signedConfig(app, app.images.default, host, hostPort, ANYONE))
   }
   const ip = remoteIp(req)
@@ -99,6 +102,7 @@ function signedConfig (app: App, image: ServedImage, host: string, hostPort: str
 
 function serveTorrent (app: App, req: IncomingMessage, res: ServerResponse, _url: URL, params: string[]): void {
   const image = params[0] ? app.images.byName(params[0]) ?? app.images.default : app.images.default
+  if (!image) return sendText(res, 404, NO_IMAGE)
   const body = torrentWithAnnounce(image.file, requestHost(req, app.advertise, app.port).hostPort)
   res.writeHead(200, { 'content-type': 'application/x-bittorrent', 'content-length': body.length })
   res.end(body)

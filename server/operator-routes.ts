@@ -102,7 +102,7 @@ function operatorText (run: Run<Promise<[string, string, Record<string, string>]
   })
 }
 
-function needsToken (handle: Handler): Handler {
+export function needsToken (handle: Handler): Handler {
   return async (app, req, res, url, params) => {
     if (url.searchParams.get('token') !== app.operatorToken) return sendText(res, 403, 'bad or missing operator token: use the dashboard URL printed at start')
     await handle(app, req, res, url, params)
@@ -124,8 +124,9 @@ export function roomView (app: App, whole = true): object {
   const machines = app.machines.list()
   const points = app.throughput.points
   return {
-    name: app.images.default.name,
+    name: app.images.default?.name ?? 'no image yet',
     images: app.images.info(),
+    captures: app.captures.list(),
     paused: app.paused,
     machines,
     totals: roomTotals(machines),

@@ -11,6 +11,8 @@ import type { Admission } from './boot-decision.ts'
 import { History } from './history.ts'
 import { handler } from './http.ts'
 import { Images, type ImageSpec } from './images.ts'
+import { ImageStore } from './image-store.ts'
+import { Captures } from './captures.ts'
 import { Machines } from './machines.ts'
 import { roomView } from './operator-routes.ts'
 import { RoomEvents } from './room-events.ts'
@@ -27,6 +29,8 @@ import { wake, type WakeSent } from './wake.ts'
 export interface ServeOptions {
   /** The first is the default image. */
   images: ImageSpec[]
+  /** The image store, where captures land (--images). */
+  storeDir: string
   /** Machine id → image name, set at start. */
   assign: Map<string, string>
   admission: Admission
@@ -67,7 +71,9 @@ export interface RunningServer {
  */
 export async function startServer (opts: ServeOptions, log: (line: string) => void): Promise<RunningServer> {
   await fs.mkdir(opts.stateDir, { recursive: true })
-  const images = await Images.open(opts.images, opts.stateDir, log)
+  const store = new ImageStore(opts.storeDir)
+  const stored = await store.open()
+  const images = await Images.open(opts.images, opts.stateDir, log, { store, entries: stored.entries })
   const tokens = await loadTokens(opts.stateDir)
   const signingKey = await loadSigningKey(opts.stateDir)
   const machines = new Machines(opts.stateDir)
@@ -76,10 +82,18 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   // Where machines on the --pxe interface reach this server: its TFTP and, unless --advertise, its URL.
   const pxeAddress = opts.pxe ? interfaceAddress(opts.pxe).address : undefined
   const seeder = await seedAll(images, opts)
-  const tracker = roomTracker(images.infoHashes())
+  const tracker = roomTracker(() => images.infoHashes())
   const app: App = {
     deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, reportSecret: tokens.machine },
     images,
+    store,
+    captures: new Captures(() => app.events.touch()),
+    addImage: async (name, torrent) => {
+      const { added, replaced } = await images.addStored(store, name, torrent)
+      await seeder.add(added.meta, added.payload!.handle, { skipVerify: true, payload: true })
+      log(`${replaced ? 'replaced' : 'stored'} image ${name} (${(added.meta.length / 1e6).toFixed(0)} MB, ${added.meta.infoHash})${replaced ? `: machines cloning the old ${replaced.meta.infoHash} finish it` : ''}`)
+      app.events.touch()
+    },
     tracker,
     machines,
     history: new History(opts.stateDir, machines, hash => images.list.find(i => i.meta.infoHash === hash)?.name ?? ''),
@@ -98,11 +112,15 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     seederStats: () => seeder.stats(),
     wake: id => wakeMachine(machines, id)
   }
+  app.captures.interrupted(stored.interrupted)
+  for (const i of stored.interrupted) log(`the capture of ${i.name} was cut off when ezio serve last stopped: nothing of it was kept`)
   machines.on('change', () => {
     app.events.touch()
     app.throughput.sample(() => roomTotals(machines.list()))
   })
   const server = http.createServer(handler(app))
+  // A capture is one request as long as the disk takes to read: only idleness (capture-receiver.ts) ends it.
+  server.requestTimeout = 0
   await listen(server, opts.port).catch(async err => { await seeder.stop(); throw err })
   await warnMissingNetboot(opts.netbootDir, log)
   const url = `http://${opts.advertise ?? `${pxeAddress ?? primaryAddress()}:${opts.port}`}`
@@ -132,7 +150,7 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
 async function seedAll (images: Images, opts: ServeOptions): Promise<SeedClient> {
   const seeder = await SeedClient.start({ port: opts.btPort, uploadLimit: opts.uploadLimit, superSeed: true })
   try {
-    for (const i of images.list) await seeder.add(i.meta, i.payload?.handle ?? i.image.handle, { skipVerify: !i.given, payload: !!i.payload })
+    for (const i of images.list) await seeder.add(i.meta, (i.payload ?? i.image!).handle, { skipVerify: !i.given, payload: !!i.payload })
   } catch (err) {
     await seeder.stop()
     throw err

@@ -14,7 +14,7 @@ export interface RoomTracker {
  * answers only for the torrents this server deploys. A short interval and
  * peer lifetime keep "is anyone still downloading?" close to the truth.
  */
-export function roomTracker (infoHashes: Set<string>, opts: { intervalSeconds?: number } = {}): RoomTracker {
+export function roomTracker (infoHashes: () => Set<string>, opts: { intervalSeconds?: number } = {}): RoomTracker {
   const interval = (opts.intervalSeconds ?? 15) * 1000
   const server = new Server({
     http: false,
@@ -24,8 +24,9 @@ export function roomTracker (infoHashes: Set<string>, opts: { intervalSeconds?: 
     interval,
     peersCacheTtl: 4 * interval,
     filter: (hash, _params, cb) => {
-      if (infoHashes.has(hash)) cb(null)
-      else cb(new Error(`this tracker serves only this server's images (${[...infoHashes].join(', ')}); fetch the torrent from this server again`))
+      const served = infoHashes()
+      if (served.has(hash)) cb(null)
+      else cb(new Error(`this tracker serves only this server's images (${[...served].join(', ')}); fetch the torrent from this server again`))
     }
   })
   server.on('warning', () => {})

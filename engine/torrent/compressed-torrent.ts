@@ -12,7 +12,12 @@ export interface CompressedCreateOptions extends CreateOptions {
   level?: number
   /** Where to write the payload (the compressed pieces end to end), for a seeder that serves it as is. */
   payload?: FileHandle
+  /** Each piece as it is made, before the next is: ezio capture sends them on. */
+  onPiece?: PieceSink
 }
+
+/** Takes a piece (BYTES is reused for the next one: copy what is kept) and the raw bytes packed so far. */
+export type PieceSink = (bytes: Buffer, rawDone: number, rawTotal: number) => Promise<void>
 
 /**
  * A torrent of self-contained compressed pieces of SOURCE's runs
@@ -44,6 +49,7 @@ export async function createCompressedTorrent (opts: CompressedCreateOptions): P
     if (opts.payload) await opts.payload.write(bytes, 0, bytes.length, payloadLength)
     payloadLength += bytes.length
     rawStart += packed.rawLength
+    await opts.onPiece?.(bytes, rawStart, rawTotal)
     opts.onProgress?.(rawStart, rawTotal)
   }
   return torrentFile({

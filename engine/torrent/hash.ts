@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { EzioError } from '../errors.ts'
 import { bar, mb, percent } from '../format.ts'
-import { createCompressedTorrent } from './compressed-torrent.ts'
+import { createCompressedTorrent, type PieceSink } from './compressed-torrent.ts'
 import { createTorrent, type SourceRun } from './create.ts'
 import { badPieceSize, choosePieceSize, tooManyPieces } from './piece-size.ts'
 
@@ -13,7 +13,7 @@ export interface MakeTorrentOptions {
   /** A progress bar on stderr when it is a terminal. */
   progress?: boolean
   /** Self-contained zstd pieces (docs/compressed-pieces.md); PAYLOAD receives the compressed bytes. */
-  compress?: { level?: number, payload?: FileHandle }
+  compress?: { level?: number, payload?: FileHandle, onPiece?: PieceSink }
 }
 
 export interface HashOptions {

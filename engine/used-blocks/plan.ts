@@ -21,6 +21,8 @@ export interface PartitionPlan extends PartitionRecord {
   runs: ByteRange[]
   /** Why the map is not partclone's, when it is not. */
   note?: string
+  /** Why partclone could not read it (not cleanly unmounted, damaged): it travels whole. */
+  unreadable?: string
 }
 
 export interface UsedBlocksPlan {
@@ -64,7 +66,7 @@ export async function planUsedBlocks (source: string, handle: FileHandle, info: 
     diskSize: info.size,
     sectorSize: table.sectorSize,
     diskDir: lone ? undefined : DISK_DIR,
-    partitions: partitions.map(({ runs: _runs, note: _note, ...rec }) => rec),
+    partitions: partitions.map(({ runs: _runs, note: _note, unreadable: _unreadable, ...rec }) => rec),
     gpt: table.gpt
   }
   const usedBytes = partitions.reduce((sum, p) => sum + total(p.runs), 0)
@@ -83,7 +85,7 @@ async function planPartition (source: string, handle: FileHandle, p: Partition, 
   const map = lone
     ? await partcloneUsedBlocks(tool, source, p.size, workDir)
     : await withLoopDevice(source, p.offset, p.size, dev => partcloneUsedBlocks(tool, dev, p.size, workDir))
-  if (!map.ok) return plan('whole', [{ offset: 0, length: p.size }], `partclone cannot read it (${map.reason}): the whole partition travels`)
+  if (!map.ok) return { ...plan('whole', [{ offset: 0, length: p.size }], `partclone cannot read it (${map.reason}): the whole partition travels`), unreadable: map.reason }
   return plan('partclone', map.runs)
 }
 

@@ -15,7 +15,7 @@ export interface Served extends Running {
 
 /**
  * `ezio serve IMAGE ARGS` on free ports, once it has printed its dashboard
- * line. advertise: false leaves addresses to the Host header (VM guests);
+ * line (IMAGE '': none, the image store's only). advertise: false leaves addresses to the Host header (VM guests);
  * acceptAll: false leaves admission to ARGS (else --accept-all).
  */
 export async function startServe (t: Test, image: string, stateDir: string, args: string[] = [], opts: { port?: number, btPort?: number, advertise?: false, acceptAll?: false } = {}): Promise<Served> {
@@ -23,7 +23,7 @@ export async function startServe (t: Test, image: string, stateDir: string, args
   const btPort = opts.btPort ?? await freePort()
   const advertise = opts.advertise === false ? [] : ['--advertise', `127.0.0.1:${port}`]
   const admission = opts.acceptAll === false || args.includes('--allow') ? [] : ['--accept-all']
-  const run = startEzio(t, ['serve', image, '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, ...advertise, ...admission, ...args])
+  const run = startEzio(t, ['serve', ...(image ? [image] : []), '--port', String(port), '--bt-port', String(btPort), '--state', stateDir, ...advertise, ...admission, ...args])
   let out = ''
   run.proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   let ended = false
