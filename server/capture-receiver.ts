@@ -36,7 +36,8 @@ export async function receiveFrames (req: IncomingMessage, file: string, pieceLe
   let torrent: Buffer | undefined
   let short = false
   try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    // Not destroyed on a refusal: the client is still told why (400).
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
       queue.push(chunk)
       for (;;) {
         if (!head) {

@@ -72,7 +72,7 @@ async function receiveCapture (app: App, req: IncomingMessage, res: ServerRespon
     await app.store.dropIncoming(id)
     const why = failure(err, c, received)
     app.captures.fail(id, why)
-    if (!res.headersSent && !req.destroyed) sendText(res, err instanceof BadUpload || err instanceof EzioError ? 400 : 500, why)
+    if (!res.headersSent && !req.socket.destroyed) sendText(res, err instanceof BadUpload || err instanceof EzioError ? 400 : 500, why)
     else res.destroy()
   }
 }

@@ -25,4 +25,4 @@ export async function referenceDisk (t: Test, dir: string, opts: { diskMiB?: num
 export interface ListedImage { name: string, infoHash: string, stored: boolean, default: boolean }
 
 /** What GET /api/captures lists. */
-export interface ListedCapture { name: string, state: string, error?: string, received: number, usedBytes: number }
+export interface ListedCapture { name: string, state: string, error?: string, received: number, rawDone: number, usedBytes: number }
