@@ -92,6 +92,11 @@ bench-compressed: deps build
 bench-resume: deps build
 	bench/resume-scan
 
+# bench/capture: LIB_MIB=400 RUNS=3 (needs root).
+.PHONY: bench-capture
+bench-capture: deps build
+	bench/capture
+
 # bench/netboot: SIZE_MIB=256 MEMS="256 320 384 448 512 768" (QEMU, a few minutes).
 .PHONY: bench-netboot
 bench-netboot: deps build netboot
@@ -104,7 +109,7 @@ bench-netboot: deps build netboot
 bench-lab: deps build
 	bench/lab/run
 
-bench: bench-clone bench-used-blocks bench-resume bench-netboot
+bench: bench-clone bench-used-blocks bench-resume bench-capture bench-netboot
 
 clean:
 	rm -rf dist .tap

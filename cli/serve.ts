@@ -131,7 +131,7 @@ async function serveOptions (argv: string[]): Promise<ServeOptions> {
   const stateDir = path.resolve(values.state ?? path.join(process.env.XDG_STATE_HOME ?? path.join(os.homedir(), '.local/state'), 'ezio', images[0]?.name ?? 'serve'))
   return {
     images,
-    assign: assignmentsOf(values.assign ?? [], images),
+    assign: assignmentsOf(values.assign ?? []),
     admission: { allow: await allowListOf(values.allow ?? []), acceptAll: !!values['accept-all'] },
     wakeAll: !!values.wake,
     port: numberOption('serve', 'port', values.port, 8080, { integer: true, min: 1 }),
@@ -181,14 +181,13 @@ function imagesOf (pos: string[], name: string | undefined, more: string[], kind
   return images
 }
 
-function assignmentsOf (specs: string[], images: ImageSpec[]): Map<string, string> {
+function assignmentsOf (specs: string[]): Map<string, string> {
   const out = new Map<string, string>()
   for (const spec of specs) {
     const eq = spec.lastIndexOf('=')
     const id = machineIdOf(spec.slice(0, Math.max(eq, 0)))
     const image = spec.slice(eq + 1)
     if (eq <= 0 || !id) throw new EzioError('usage', `ezio serve: --assign ${spec} is not MAC=NAME (${machineIdRule})`)
-    if (!images.some(i => i.name === image)) throw new EzioError('usage', `ezio serve: --assign ${spec}: no image ${image}; images: ${images.map(i => i.name).join(', ')}`)
     out.set(id, image)
   }
   return out

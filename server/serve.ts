@@ -78,7 +78,14 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   const signingKey = await loadSigningKey(opts.stateDir)
   const machines = new Machines(opts.stateDir)
   await machines.load()
-  for (const [id, image] of opts.assign) machines.assign(id, image)
+  for (const [id, image] of opts.assign) {
+    // Checked here, not with argv: a name may be the image store's.
+    if (!images.byName(image)) {
+      await images.close()
+      throw new EzioError('usage', `ezio serve: --assign ${id}=${image}: no image ${image}; images: ${images.list.map(i => i.name).join(', ') || 'none yet'}`)
+    }
+    machines.assign(id, image)
+  }
   // Where machines on the --pxe interface reach this server: its TFTP and, unless --advertise, its URL.
   const pxeAddress = opts.pxe ? interfaceAddress(opts.pxe).address : undefined
   const seeder = await seedAll(images, opts)

@@ -7,6 +7,7 @@ import { waitFor } from '../helpers/net.ts'
 import { root } from '../helpers/paths.ts'
 import { startServe } from '../helpers/serve.ts'
 import { startEzio } from '../helpers/swarm.ts'
+import { referenceDisk } from '../helpers/capture.ts'
 
 const SIZE = 64 * 1024 * 1024
 const artifacts = path.join(root, 'test/artifacts')
@@ -77,4 +78,30 @@ t.test('the dashboard\'s actions: a waiting machine is accepted with a click, an
     return res.status === 200 || undefined
   }, 10_000)
   t.pass('re-imaged from the dashboard: its next boot clones')
+})
+
+t.test('a capture shows on the dashboard as a tile whose progress grows, then stored; the image joins the list', async t => {
+  const dir = await tempDir(t)
+  const ref = await referenceDisk(t, dir, { diskMiB: 448, partMiB: 400, files: 4, fileMiB: 64 })
+  const srv = await startServe(t, '', path.join(dir, 'state'))
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } })
+  await page.goto(`${srv.url}/?token=${srv.operatorToken}`)
+  await page.waitForSelector('#conn:text("live")')
+  t.equal(await page.textContent('#name'), 'no image yet', 'an empty store says so')
+  const run = startEzio(t, ['capture', ref.disk, srv.url, '--name', 'lab-ref', '--token', srv.operatorToken])
+  const tile = '[data-capture="lab-ref"]'
+  const seen = await waitFor('the capture tile part-way', async () => {
+    const p = Number(await page.getAttribute(tile, 'data-progress', { timeout: 100 }).catch(() => null))
+    return p > 0 && p < 100 ? p : undefined
+  }, 60_000, 100)
+  t.ok(seen > 0 && seen < 100, `the tile shows the capture under way (${seen} %)`)
+  await fs.mkdir(artifacts, { recursive: true })
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-capture.png'), fullPage: true })
+  await page.waitForSelector(`${tile}[data-state="done"]`, { timeout: 120_000 })
+  t.match(await page.textContent(tile), /stored, ready to deploy/)
+  t.equal((await run.exited).exitCode, 0, run.stderr())
+  await page.waitForSelector('#name:text("lab-ref")', { timeout: 10_000 })
+  t.pass('the captured image is the room\'s image')
 })
