@@ -29,7 +29,7 @@ async function hostCpu (): Promise<Cpu> {
 async function timed (cmd: string[]): Promise<{ seconds: number, cpu: number, host: number, stderr: string }> {
   const before = await hostCpu()
   const started = process.hrtime.bigint()
-  const r = await execa('sh', ['-c', '"$@" >&2; times', 'sh', ...cmd], { reject: false })
+  const r = await execa('sh', ['-c', '"$@" >&2; rc=$?; times; exit $rc', 'sh', ...cmd], { reject: false })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   const after = await hostCpu()
   if (r.exitCode !== 0) throw new Error(`${cmd.join(' ')} failed: ${String(r.stderr).slice(-400)}`)
@@ -61,7 +61,7 @@ async function main (): Promise<void> {
   const captures: Array<{ seconds: number, cpu: number, host: number, used: number, sent: number }> = []
   const partclones: Array<{ seconds: number, cpu: number, host: number }> = []
   for (let i = 0; i < runs; i++) {
-    const pc = await timed(['partclone.ext4', '-c', '-q', '-s', part, '-o', '/dev/null'])
+    const pc = await timed(['partclone.ext4', '-c', '-q', '-s', part, '-O', '/dev/null'])
     partclones.push(pc)
     const c = await timed([node, bundle, 'capture', loop, url, '--name', 'ref', '--token', token, '--quiet', ...(i > 0 ? ['--replace'] : [])])
     const m = /: ([\d.]+) MB used, ([\d.]+) MB sent in /.exec(c.stderr)

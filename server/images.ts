@@ -86,11 +86,16 @@ export class Images {
   }
 
   /**
-   * A capture just stored, listed under its name; an image of that name
-   * (--replace) is retired: listed no more, seeded on until the server stops.
+   * A capture just stored, seeded by SEED and listed under its name; an
+   * image of that name (--replace) is retired: listed no more, seeded on
+   * until the server stops.
    */
-  async addStored (store: ImageStore, name: string, torrent: Uint8Array): Promise<{ added: ServedImage, replaced?: ServedImage }> {
+  async addStored (store: ImageStore, name: string, torrent: Uint8Array, seed: (added: ServedImage) => Promise<void>): Promise<{ added: ServedImage, replaced?: ServedImage }> {
     const added = await openStored(store, name, torrent)
+    // Seeded before it is listed; the same content captured again is seeded already.
+    if (!this.infoHashes().has(added.meta.infoHash)) {
+      await seed(added).catch(async (err: unknown) => { await closeAll([added]); throw err })
+    }
     const at = this.list.findIndex(i => i.name === name)
     if (at < 0) {
       this.list.push(added)

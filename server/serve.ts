@@ -96,9 +96,8 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
     store,
     captures: new Captures(() => app.events.touch()),
     addImage: async (name, torrent) => {
-      const { added, replaced } = await images.addStored(store, name, torrent)
-      await seeder.add(added.meta, added.payload!.handle, { skipVerify: true, payload: true })
-      log(`${replaced ? 'replaced' : 'stored'} image ${name} (${(added.meta.length / 1e6).toFixed(0)} MB, ${added.meta.infoHash})${replaced ? `: machines cloning the old ${replaced.meta.infoHash} finish it` : ''}`)
+      const { added, replaced } = await images.addStored(store, name, torrent, async i => { await seeder.add(i.meta, i.payload!.handle, { skipVerify: true, payload: true }) })
+      log(`${replaced ? 'replaced' : 'stored'} image ${name} (${(added.meta.length / 1e6).toFixed(0)} MB, ${added.meta.infoHash})${!replaced ? '' : replaced.meta.infoHash === added.meta.infoHash ? ': the same as the one it replaces' : `: machines cloning the old ${replaced.meta.infoHash} finish it`}`)
       app.events.touch()
     },
     tracker,

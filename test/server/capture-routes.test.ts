@@ -55,6 +55,9 @@ t.test('refused before anything is sent: bad token, bad name, a name in use, a m
   const listed = await srv.json<ListedImage[]>('/api/images')
   t.equal(listed.filter(i => i.name === 'lab').length, 1, 'one image named lab')
   t.not(listed.find(i => i.name === 'lab')?.infoHash, first?.infoHash, 'and it is the new capture')
+  const same = await capture(srv, ref.disk, 'lab', ['--replace'])
+  t.equal(same.exitCode, 0, `the same disk again over its own capture: ${lastLine(same.stderr)}`)
+  t.equal((await srv.json<ListedImage[]>('/api/images')).find(i => i.name === 'lab')?.infoHash, listed.find(i => i.name === 'lab')?.infoHash, 'the same image, still listed once')
   const announced = await fetch(`${srv.url}/announce?info_hash=${first!.infoHash.replace(/../g, '%$&')}&peer_id=-EZ0001-000000000000&port=6999&uploaded=0&downloaded=0&left=1&compact=1`)
   t.notMatch(Buffer.from(await announced.arrayBuffer()).toString('latin1'), /failure reason/, 'the old one is still tracked (and seeded) for machines mid-clone of it')
 
