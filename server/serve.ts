@@ -21,9 +21,9 @@ import { Throughput } from './throughput.ts'
 import { grubConfig, writeTftpRoot } from './grub.ts'
 import { interfaceAddress, startPxeDhcp, type DhcpRange } from './pxe.ts'
 import { pinnedKeyArchive } from './served-initrd.ts'
-import { loadSigningKey } from './signing-key.ts'
-import { loadTokens } from './tokens.ts'
-import { roomTracker } from './tracker.ts'
+import { loadSigningKey, type SigningKey } from './signing-key.ts'
+import { loadTokens, type Tokens } from './tokens.ts'
+import { roomTracker, type RoomTracker } from './tracker.ts'
 import { wake, type WakeSent } from './wake.ts'
 
 export interface ServeOptions {
@@ -73,53 +73,19 @@ export async function startServer (opts: ServeOptions, log: (line: string) => vo
   await fs.mkdir(opts.stateDir, { recursive: true })
   const store = new ImageStore(opts.storeDir)
   const stored = await store.open()
+  for (const i of stored.interrupted) log(`the capture of ${i.name} was cut off when ezio serve last stopped: nothing of it was kept`)
   const images = await Images.open(opts.images, opts.stateDir, log, { store, entries: stored.entries })
   const tokens = await loadTokens(opts.stateDir)
   const signingKey = await loadSigningKey(opts.stateDir)
   const machines = new Machines(opts.stateDir)
   await machines.load()
-  for (const [id, image] of opts.assign) {
-    // Checked here, not with argv: a name may be the image store's.
-    if (!images.byName(image)) {
-      await images.close()
-      throw new EzioError('usage', `ezio serve: --assign ${id}=${image}: no image ${image}; images: ${images.list.map(i => i.name).join(', ') || 'none yet'}`)
-    }
-    machines.assign(id, image)
-  }
+  await assignAtStart(machines, images, opts.assign)
   // Where machines on the --pxe interface reach this server: its TFTP and, unless --advertise, its URL.
   const pxeAddress = opts.pxe ? interfaceAddress(opts.pxe).address : undefined
   const seeder = await seedAll(images, opts)
   const tracker = roomTracker(() => images.infoHashes())
-  const app: App = {
-    deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, reportSecret: tokens.machine },
-    images,
-    store,
-    captures: new Captures(() => app.events.touch()),
-    addImage: async (name, torrent) => {
-      const { added, replaced } = await images.addStored(store, name, torrent, async i => { await seeder.add(i.meta, i.payload!.handle, { skipVerify: true, payload: true }) })
-      log(`${replaced ? 'replaced' : 'stored'} image ${name} (${(added.meta.length / 1e6).toFixed(0)} MB, ${added.meta.infoHash})${!replaced ? '' : replaced.meta.infoHash === added.meta.infoHash ? ': the same as the one it replaces' : `: machines cloning the old ${replaced.meta.infoHash} finish it`}`)
-      app.events.touch()
-    },
-    tracker,
-    machines,
-    history: new History(opts.stateDir, machines, hash => images.list.find(i => i.meta.infoHash === hash)?.name ?? ''),
-    events: new RoomEvents(whole => roomView(app, whole)),
-    throughput: new Throughput(),
-    port: opts.port,
-    advertise: opts.advertise,
-    netbootDir: opts.netbootDir,
-    operatorToken: tokens.operator,
-    signingKey,
-    keyArchive: pinnedKeyArchive(signingKey.pinned),
-    admission: opts.admission,
-    paused: false,
-    bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
-    undiTftp: pxeAddress,
-    seederStats: () => seeder.stats(),
-    wake: id => wakeMachine(machines, id)
-  }
+  const app = appOf(opts, { images, store, tracker, machines, tokens, signingKey, seeder, pxeAddress }, log)
   app.captures.interrupted(stored.interrupted)
-  for (const i of stored.interrupted) log(`the capture of ${i.name} was cut off when ezio serve last stopped: nothing of it was kept`)
   machines.on('change', () => {
     app.events.touch()
     app.throughput.sample(() => roomTotals(machines.list()))
@@ -162,6 +128,66 @@ async function seedAll (images: Images, opts: ServeOptions): Promise<SeedClient>
     throw err
   }
   return seeder
+}
+
+interface AppParts {
+  images: Images
+  store: ImageStore
+  tracker: RoomTracker
+  machines: Machines
+  tokens: Tokens
+  signingKey: SigningKey
+  seeder: SeedClient
+  pxeAddress?: string
+}
+
+/** The running parts, as the HTTP routes see them. */
+function appOf (opts: ServeOptions, { images, store, tracker, machines, tokens, signingKey, seeder, pxeAddress }: AppParts, log: (line: string) => void): App {
+  const app: App = {
+    deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, reportSecret: tokens.machine },
+    images,
+    store,
+    captures: new Captures(() => app.events.touch()),
+    addImage: async (name, torrent) => {
+      await addCaptured(images, store, seeder, name, torrent, log)
+      app.events.touch()
+    },
+    tracker,
+    machines,
+    history: new History(opts.stateDir, machines, hash => images.list.find(i => i.meta.infoHash === hash)?.name ?? ''),
+    events: new RoomEvents(whole => roomView(app, whole)),
+    throughput: new Throughput(),
+    port: opts.port,
+    advertise: opts.advertise,
+    netbootDir: opts.netbootDir,
+    operatorToken: tokens.operator,
+    signingKey,
+    keyArchive: pinnedKeyArchive(signingKey.pinned),
+    admission: opts.admission,
+    paused: false,
+    bootArgs: opts.countdown === undefined ? '' : `ezio.countdown=${opts.countdown}`,
+    undiTftp: pxeAddress,
+    seederStats: () => seeder.stats(),
+    wake: id => wakeMachine(machines, id)
+  }
+  return app
+}
+
+// Checked here, not with argv: a name may be the image store's.
+async function assignAtStart (machines: Machines, images: Images, assign: Map<string, string>): Promise<void> {
+  for (const [id, image] of assign) {
+    if (!images.byName(image)) {
+      await images.close()
+      throw new EzioError('usage', `ezio serve: --assign ${id}=${image}: no image ${image}; images: ${images.list.map(i => i.name).join(', ') || 'none yet'}`)
+    }
+    machines.assign(id, image)
+  }
+}
+
+async function addCaptured (images: Images, store: ImageStore, seeder: SeedClient, name: string, torrent: Uint8Array, log: (line: string) => void): Promise<void> {
+  const { added, replaced } = await images.addStored(store, name, torrent, async i => { await seeder.add(i.meta, i.payload!.handle, { skipVerify: true, payload: true }) })
+  const old = !replaced ? '' : replaced.meta.infoHash === added.meta.infoHash ? ': the same as the one it replaces' : `: machines cloning the old ${replaced.meta.infoHash} finish it`
+  log(`${replaced ? 'replaced' : 'stored'} image ${name} (${(added.meta.length / 1e6).toFixed(0)} MB, ${added.meta.infoHash})${old}`)
 }
 
 async function wakeMachine (machines: Machines, id: string): Promise<WakeSent> {
