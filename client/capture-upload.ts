@@ -69,7 +69,10 @@ export class CaptureUpload {
   async finish (torrent: Uint8Array, rawDone: number): Promise<CaptureStored> {
     await this.frame(FRAME_TORRENT, Buffer.from(torrent), rawDone)
     this.req.end()
-    const { status, text } = await this.answer.catch((err: Error) => { throw this.lost(err) })
+    // Everything was sent: whether the server stored it before the connection broke is its to say.
+    const { status, text } = await this.answer.catch((err: Error) => {
+      throw new EzioError('network', `the connection to the server broke off after the whole capture was sent (${err.message}): the dashboard (GET /api/images) says whether it was stored; if not, capture again`)
+    })
     if (status === 201) return JSON.parse(text) as CaptureStored
     throw new EzioError('refused', `the server did not store the capture: ${firstLine(text, `HTTP ${status}`)}`)
   }
