@@ -23,9 +23,10 @@ export const IDLE_MS = 60_000
  * Reads REQ's frames (protocol/capture.ts) into FILE: each piece written at
  * its place and hashed on the way, so the torrent that ends the body can be
  * checked against what arrived without reading the payload again. Only the
- * last piece may be shorter than PIECELENGTH.
+ * last piece may be shorter than PIECELENGTH; past MOST bytes (what the
+ * free-space check let in) the upload is refused.
  */
-export async function receiveFrames (req: IncomingMessage, file: string, pieceLength: number, onProgress: (rawDone: number, received: number) => void): Promise<Received> {
+export async function receiveFrames (req: IncomingMessage, file: string, pieceLength: number, most: number, onProgress: (rawDone: number, received: number) => void): Promise<Received> {
   req.setTimeout(IDLE_MS, () => req.destroy(new Error(`nothing arrived for ${IDLE_MS / 1000} s`)))
   const out = await fs.open(file, 'w')
   const queue = new ByteQueue()
@@ -45,6 +46,7 @@ export async function receiveFrames (req: IncomingMessage, file: string, pieceLe
           head = readFrameHeader(queue.take(FRAME_HEADER))
           if (torrent) throw new BadUpload('data came after the torrent')
           checkFrame(head, pieceLength, short, rawDone)
+          if (head.kind === FRAME_PIECE && length + head.length > most) throw new BadUpload(`the payload grew past the ${most} bytes the capture asked room for`)
         }
         if (queue.length < head.length) break
         const bytes = queue.take(head.length)

@@ -63,7 +63,7 @@ async function receiveCapture (app: App, req: IncomingMessage, res: ServerRespon
   let received: Received | undefined
   try {
     const file = await app.store.incoming(id, { name: c.name, startedAt: c.startedAt })
-    received = await receiveFrames(req, file, c.pieceLength, (rawDone, bytes) => app.captures.progress(id, rawDone, bytes))
+    received = await receiveFrames(req, file, c.pieceLength, c.usedBytes + SLACK, (rawDone, bytes) => app.captures.progress(id, rawDone, bytes))
     const stored = await store(app, c, received)
     app.captures.done(id, stored.infoHash)
     app.machines.log('captured', c.from, { image: c.name, infoHash: stored.infoHash })

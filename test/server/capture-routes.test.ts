@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { referenceDisk, type ListedCapture, type ListedImage } from '../helpers/capture.ts'
+import { frameHeader } from '../../protocol/capture.ts'
 import { ezio } from '../helpers/ezio.ts'
 import { randomImage, tempDir } from '../helpers/files.ts'
 import { withLoopDevice } from '../helpers/loop.ts'
@@ -92,6 +93,15 @@ t.test('refused before anything is sent: bad token, bad name, a name in use, a m
   t.notOk((await srv.json<ListedImage[]>('/api/images')).some(i => i.name === 'junk'), 'nothing is listed')
   t.match((await srv.json<ListedCapture[]>('/api/captures')).find(c => c.name === 'junk'), { state: 'failed', error: /a frame of unknown kind/ })
   t.same(await fs.readdir(path.join(dir, 'state', 'images', 'incoming')), [], 'and nothing is left in the store')
+
+  // More than the room asked for: refused once it passes it (usedBytes + 64 MiB).
+  const small = await begin(srv, { name: 'big', replace: false, usedBytes: 1, diskSize: MiB, pieceLength: 16 * MiB })
+  const { upload: bigUpload } = await small.json() as { upload: string }
+  const piece = Buffer.alloc(16 * MiB)
+  const frames = Array.from({ length: 5 }, (_, i) => [frameHeader(1, piece.length, (i + 1) * piece.length), piece]).flat()
+  const over = await fetch(`${srv.url}${bigUpload}?token=${srv.operatorToken}`, { method: 'PUT', body: Buffer.concat(frames) }).catch((err: Error) => err)
+  t.notOk(over instanceof Response && over.ok, 'an upload past its room is not stored')
+  t.match((await srv.json<ListedCapture[]>('/api/captures')).find(c => c.name === 'big'), { state: 'failed', error: /grew past the \d+ bytes the capture asked room for/ })
 })
 
 t.test('a store without room for the used blocks is refused before the disk is read (507)', async t => {
