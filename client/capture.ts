@@ -1,11 +1,7 @@
-import { inUseBy } from '../engine/disk/mounts.ts'
-import { openImage } from '../engine/disk/target.ts'
 import { EzioError } from '../engine/errors.ts'
-import { hashTorrent } from '../engine/torrent/hash.ts'
-import { encodeLayoutRecord, LAYOUT_KEY } from '../engine/torrent/layout-record.ts'
 import { choosePieceSize } from '../engine/torrent/piece-size.ts'
-import { usedBlocksSummary } from '../engine/torrent/used-blocks-torrent.ts'
-import { planUsedBlocks, type UsedBlocksPlan } from '../engine/used-blocks/plan.ts'
+import { makeUsedBlocksTorrent } from '../engine/torrent/used-blocks-torrent.ts'
+import type { UsedBlocksPlan } from '../engine/used-blocks/plan.ts'
 import { CaptureUpload, startCapture, type CaptureStored } from './capture-upload.ts'
 
 export interface CaptureOptions {
@@ -37,47 +33,38 @@ export interface CaptureResult extends CaptureStored {
  */
 export async function runCapture (opts: CaptureOptions): Promise<CaptureResult> {
   const started = Date.now()
-  const image = await openImage(opts.source)
+  let upload: CaptureUpload | undefined
+  let sent = 0
+  let usedBytes = 0
   try {
-    if (image.info.size === 0) throw new EzioError('badImage', `${opts.source} is empty: give the reference disk or an image of it`)
-    const user = await inUseBy(image.info)
-    if (user) throw new EzioError('sourceInUse', `${opts.source} is in use (${user}): a mounted filesystem changes while it is read; shut the reference machine down cleanly and capture it from the appliance or a live system`)
-    const plan = await planUsedBlocks(opts.source, image.handle, image.info, opts.name)
-    opts.onPlan?.(usedBlocksSummary(plan))
-    refuseUnclean(opts.source, plan)
-    if (plan.payload === 0) throw new EzioError('badImage', `${opts.source} holds no used block at all: there is nothing to capture`)
-    const pieceLength = choosePieceSize(plan.payload)
-    const started201 = await startCapture(opts.server, opts.token, {
-      name: opts.name, replace: opts.replace, usedBytes: plan.payload, diskSize: image.info.size, pieceLength
-    })
-    const upload = new CaptureUpload(`${opts.server}${started201.upload}?token=${encodeURIComponent(opts.token)}`)
-    let sent = 0
-    try {
-      const torrent = await hashTorrent({
-        source: image.handle,
-        sourceName: opts.source,
-        name: opts.name,
-        runs: plan.runs,
-        trackers: [],
-        pieceSize: pieceLength,
-        extraInfo: { [LAYOUT_KEY]: encodeLayoutRecord(plan.record) },
-        compress: {
-          level: opts.level,
-          onPiece: async (bytes, rawDone, rawTotal) => {
-            await upload.piece(bytes, rawDone)
-            sent += bytes.length
-            opts.onProgress?.(rawDone, rawTotal, sent)
-          }
+    const { file } = await makeUsedBlocksTorrent(opts.source, {
+      name: opts.name,
+      trackers: [],
+      onPlan: opts.onPlan,
+      inUse: user => new EzioError('sourceInUse', `${opts.source} is in use (${user}): a mounted filesystem changes while it is read; shut the reference machine down cleanly and capture it from the appliance or a live system`),
+      // The server says yes before a used block is read; the torrent's piece length is the one it was told.
+      checkPlan: async plan => {
+        refuseUnclean(opts.source, plan)
+        usedBytes = plan.payload
+        const started201 = await startCapture(opts.server, opts.token, {
+          name: opts.name, replace: opts.replace, usedBytes, diskSize: plan.record.diskSize, pieceLength: choosePieceSize(usedBytes)
+        })
+        upload = new CaptureUpload(`${opts.server}${started201.upload}?token=${encodeURIComponent(opts.token)}`)
+      },
+      compress: {
+        level: opts.level,
+        onPiece: async (bytes, rawDone, rawTotal) => {
+          await upload!.piece(bytes, rawDone)
+          sent += bytes.length
+          opts.onProgress?.(rawDone, rawTotal, sent)
         }
-      })
-      const stored = await upload.finish(torrent, plan.payload)
-      return { ...stored, usedBytes: plan.payload, seconds: (Date.now() - started) / 1000 }
-    } catch (err) {
-      upload.abort()
-      throw err
-    }
-  } finally {
-    await image.handle.close()
+      }
+    })
+    const stored = await upload!.finish(file, usedBytes)
+    return { ...stored, usedBytes, seconds: (Date.now() - started) / 1000 }
+  } catch (err) {
+    upload?.abort()
+    throw err
   }
 }
 

@@ -9,7 +9,6 @@ export interface Received {
   /** SHA-1 of each piece, hex, as the torrent must list them. */
   hashes: string[]
   length: number
-  rawDone: number
   torrent: Buffer
 }
 
@@ -69,7 +68,7 @@ export async function receiveFrames (req: IncomingMessage, file: string, pieceLe
   } finally {
     await out.close()
   }
-  return { hashes, length, rawDone, torrent }
+  return { hashes, length, torrent }
 }
 
 function checkFrame (head: FrameHead, pieceLength: number, short: boolean, rawDone: number): void {

@@ -12,20 +12,30 @@ export interface UsedBlocksTorrent {
   plan: UsedBlocksPlan
 }
 
+export interface UsedBlocksOptions extends MakeTorrentOptions {
+  /** Told what travels before hashing starts. */
+  onPlan?: (summary: string) => void
+  /** May refuse the plan (throw) before a used block is read: ezio capture refuses unclean filesystems and asks its server here. */
+  checkPlan?: (plan: UsedBlocksPlan) => Promise<void>
+  /** The refusal of a disk in use (USER says by what); by default a badImage error. */
+  inUse?: (user: string) => EzioError
+}
+
 /**
  * A torrent of only the used blocks of a whole disk or a lone partition (see
- * docs/used-blocks-layout.md); ONPLAN is told what travels before hashing starts.
+ * docs/used-blocks-layout.md).
  */
-export async function makeUsedBlocksTorrent (source: string, opts: MakeTorrentOptions & { onPlan?: (summary: string) => void }): Promise<UsedBlocksTorrent> {
+export async function makeUsedBlocksTorrent (source: string, opts: UsedBlocksOptions): Promise<UsedBlocksTorrent> {
   const image = await openImage(source)
   try {
     if (image.info.size === 0) throw new EzioError('badImage', `image ${source} is empty: give a disk image or a block device with data`)
     const user = await inUseBy(image.info)
-    if (user) throw new EzioError('badImage', `${source} is in use (${user}): a mounted filesystem changes under partclone; unmount it first`)
+    if (user) throw opts.inUse?.(user) ?? new EzioError('badImage', `${source} is in use (${user}): a mounted filesystem changes under partclone; unmount it first`)
     const name = opts.name ?? path.basename(source)
     const plan = await planUsedBlocks(source, image.handle, image.info, name)
     opts.onPlan?.(usedBlocksSummary(plan))
     if (plan.payload === 0) throw new EzioError('badImage', `${source} holds no used block at all: there is nothing to clone`)
+    await opts.checkPlan?.(plan)
     const file = await hashTorrent({
       source: image.handle,
       sourceName: source,
