@@ -1,6 +1,6 @@
 import { runCapture } from '../client/capture.ts'
+import { captureProgress, captureSummary } from '../client/progress/capture-line.ts'
 import { EzioError } from '../engine/errors.ts'
-import { bar, mb, percent } from '../engine/format.ts'
 import { imageNameRule } from '../protocol/capture.ts'
 import { numberOption, parse, positionals } from './args.ts'
 import type { Command } from './command.ts'
@@ -41,8 +41,7 @@ async function run (argv: string[]): Promise<number> {
   if (!/^http:\/\/[^/]+$/.test(base)) throw new EzioError('usage', `ezio capture: SERVER_URL ${server} is not http://HOST:PORT`)
   if (!values.name || !imageNameRule.test(values.name)) throw new EzioError('usage', `ezio capture: --name ${values.name ?? ''} is needed, of letters, digits, '.', '_' and '-'`)
   if (!values.token) throw new EzioError('usage', 'ezio capture: --token is needed: the operator token in the dashboard URL ezio serve printed')
-  const tty = !values.quiet && process.stderr.isTTY
-  let drawn = 0
+  const progress = values.quiet ? undefined : captureProgress()
   const result = await runCapture({
     source: source!,
     server: base,
@@ -51,14 +50,10 @@ async function run (argv: string[]): Promise<number> {
     replace: !!values.replace,
     level: values.level === undefined ? undefined : numberOption('capture', 'level', values.level, 3, { integer: true, min: 1, max: 19 }),
     onPlan: summary => { if (!values.quiet) process.stderr.write(summary) },
-    onProgress: (done, total, sent) => {
-      if (!tty || (Date.now() - drawn < 200 && done < total)) return
-      drawn = Date.now()
-      process.stderr.write(`\rcapturing ${bar(done, total)} ${percent(done, total)} ${mb(done)}/${mb(total)} MB, ${mb(sent)} MB sent`)
-    }
+    onProgress: progress?.update
   })
-  if (tty) process.stderr.write('\n')
-  process.stderr.write(`captured ${source} as ${result.name} on ${base}: ${mb(result.usedBytes)} MB used, ${mb(result.payload)} MB sent in ${result.seconds.toFixed(1)} s (${mb(result.usedBytes / result.seconds)} MB/s); info hash ${result.infoHash}\n`)
+  progress?.end()
+  process.stderr.write(captureSummary(source!, base, result))
   return 0
 }
 

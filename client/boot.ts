@@ -1,7 +1,8 @@
 import { asEzioError } from '../engine/errors.ts'
-import type { AfterAction } from '../protocol/config.ts'
+import { isCapture, type AfterAction } from '../protocol/config.ts'
 import { blankStatus, type MachineState } from '../protocol/status.ts'
 import { autoTarget } from './auto-target.ts'
+import { runBootCapture } from './boot-capture.ts'
 import { runClone } from './clone.ts'
 import { describeLabel, diskLabel } from './disk-label.ts'
 import { fetchConfig, loadTorrentFrom } from './fetch.ts'
@@ -28,11 +29,13 @@ export interface BootJob {
  * A PXE-booted lab machine's whole job: its config and torrent from the
  * server (waiting while the server is not up or asks it to wait), the target,
  * the erase warning and countdown, the clone, the reports. Resolves to what
- * the machine does next.
+ * the machine does next. A machine marked for capture sends its disk
+ * instead (boot-capture.ts).
  */
 export async function runBoot (job: BootJob): Promise<AfterAction> {
   const { config, url } = await fetchConfig(job.server, job.id)
   checkConfigSigned(config, job.pinned, job.id, url)
+  if (isCapture(config)) return runBootCapture(job, config)
   const reporter = new Reporter(config.report)
   const say = (state: MachineState, error: string | null = null): void => reporter.send({ ...blankStatus(job.id, state), error })
   try {

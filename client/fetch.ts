@@ -1,7 +1,7 @@
 import { EzioError, type ErrorKind } from '../engine/errors.ts'
 import { loadTorrent, parseTorrentFile, type TorrentMeta } from '../engine/torrent/load.ts'
 import { MAX_TORRENT_BYTES } from '../engine/torrent/piece-size.ts'
-import { parseConfig, type DeployConfig } from '../protocol/config.ts'
+import { parseConfig, type BootConfig } from '../protocol/config.ts'
 import { ProtocolError } from '../protocol/error.ts'
 
 const RETRY_MS = 2000
@@ -75,7 +75,7 @@ async function bodyOf (res: Response, most: number): Promise<Uint8Array> {
 }
 
 /** The machine's config from SERVER/ezio.json, as the server decides it for machine ID. */
-export async function fetchConfig (base: string, id: string): Promise<{ config: DeployConfig, url: string }> {
+export async function fetchConfig (base: string, id: string): Promise<{ config: BootConfig, url: string }> {
   const url = `${base}/ezio.json?mac=${encodeURIComponent(id)}`
   const text = new TextDecoder().decode(await fetchFromServer(url, { retry: true, id, most: CONFIG_BYTES, tooBig: 'badConfig' }))
   try {

@@ -2,7 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { EzioError } from '../engine/errors.ts'
 import type { TorrentMeta } from '../engine/torrent/load.ts'
-import type { DeployConfig } from '../protocol/config.ts'
+import { isCapture, type BootConfig, type DeployConfig } from '../protocol/config.ts'
 import { keyFingerprint, signedPayload, type PinnedServer } from '../protocol/signature.ts'
 
 /** The server this machine booted from, as the initrd it served names it. */
@@ -33,9 +33,11 @@ function who (p: Pinned): string {
 /**
  * With a pinned key, the config must carry that server's signature, made
  * for this machine (or for any): another server on the segment, or any host
- * answering HTTP in its place, cannot hand the machine another image.
+ * answering HTTP in its place, cannot hand the machine another image. A
+ * capture config is made for one machine only, never for any: it sends the
+ * disk away.
  */
-export function checkConfigSigned (config: DeployConfig, pinned: Pinned | undefined, id: string, url: string): void {
+export function checkConfigSigned (config: BootConfig, pinned: Pinned | undefined, id: string, url: string): void {
   if (!pinned) {
     // The server, not the config's URL: on the PC's screen the escaped MAC made this line three rows long.
     process.stderr.write(`ezio: no server key pinned (an initrd not served by ezio serve, or ezio boot by hand): accepting ${new URL(url).origin} unchecked\n`)
@@ -44,9 +46,9 @@ export function checkConfigSigned (config: DeployConfig, pinned: Pinned | undefi
   const refuse = (why: string): never => {
     throw new EzioError('untrusted', `${url} ${why}; this machine booted from ${who(pinned)}: refusing it (boot it from the server that should image it)`)
   }
-  if (!config.signature || config.machine === undefined || !config.infoHash) refuse('sent an unsigned config')
+  if (!config.signature || config.machine === undefined || (!isCapture(config) && !config.infoHash)) refuse('sent an unsigned config')
   if (!verify(null, signedPayload(config), pinned.key, Buffer.from(config.signature!, 'base64'))) refuse('sent a config not signed by this machine\'s server')
-  if (config.machine !== '*' && config.machine !== id) refuse(`sent a config signed for ${config.machine}, not for ${id}`)
+  if ((config.machine !== '*' || isCapture(config)) && config.machine !== id) refuse(`sent a config signed for ${config.machine}, not for ${id}`)
   process.stderr.write(`ezio: the config is signed by ${who(pinned)}, the server this machine booted from\n`)
 }
 

@@ -1,13 +1,21 @@
 import { createHash, type KeyObject } from 'node:crypto'
-import type { DeployConfig } from './config.ts'
+import type { CaptureConfig, DeployConfig } from './config.ts'
+
+type Signed = Pick<DeployConfig, 'machine' | 'infoHash' | 'target' | 'after' | 'seedRatio' | 'seedIdle'> | Pick<CaptureConfig, 'capture' | 'replace' | 'machine' | 'target' | 'after'>
 
 /**
  * The bytes a server signs for one machine's config: every field that says
- * what is written and how, and the torrent's info hash. The URLs are left
- * out: they follow the Host header, and a torrent fetched from anywhere is
- * held to the signed info hash; peers can only hand out pieces of it.
+ * what is written (or, for a capture, which disk is read and what it is
+ * stored as) and how, and the torrent's info hash. The URLs are left out:
+ * they follow the Host header, and a torrent fetched from anywhere is held
+ * to the signed info hash; peers can only hand out pieces of it. A capture
+ * goes to the server its config came from, never to a URL the config names.
  */
-export function signedPayload (c: Pick<DeployConfig, 'machine' | 'infoHash' | 'target' | 'after' | 'seedRatio' | 'seedIdle'>): Buffer {
+export function signedPayload (c: Signed): Buffer {
+  if ('capture' in c) {
+    const fields = { machine: c.machine, capture: c.capture, replace: c.replace, target: c.target, after: c.after }
+    return Buffer.from('ezio-capture-v1\n' + JSON.stringify(fields))
+  }
   const fields = { machine: c.machine, infoHash: c.infoHash, target: c.target, after: c.after, seedRatio: c.seedRatio, seedIdle: c.seedIdle }
   return Buffer.from('ezio-config-v1\n' + JSON.stringify(fields))
 }

@@ -1,5 +1,5 @@
 import type { Images, ServedImage } from './images.ts'
-import type { Machine } from './machines.ts'
+import type { CaptureMark, Machine } from './machines.ts'
 
 /** Who may be imaged: --allow, --accept-all, or (neither) whom the operator accepts. */
 export interface Admission {
@@ -16,6 +16,8 @@ export type Decision =
   /** Not accepted yet, the deployment paused, or its image not served (503). */
   | { kind: 'wait', reason: string }
   | { kind: 'clone', image: ServedImage }
+  /** Marked "capture as NAME" by the operator: its disk goes to the image store. */
+  | { kind: 'capture', mark: CaptureMark }
 
 export interface DecisionContext {
   images: Images
@@ -30,6 +32,9 @@ export interface DecisionContext {
  * the GRUB config and /ezio.json all answer from it.
  */
 export function decide (id: string, m: Machine | undefined, ctx: DecisionContext): Decision {
+  // The operator's mark is the operator's acceptance, whatever the disk holds;
+  // a pause holds clones back, not the reading of a reference disk.
+  if (m?.capture) return { kind: 'capture', mark: m.capture }
   const image = m?.image ? ctx.images.byName(m.image) : ctx.images.default
   if (m && image && m.holds === image.meta.infoHash) {
     return { kind: 'disk', image, reason: `this machine (${id}) already holds ${image.name}, complete: it boots its own disk; re-image it from the dashboard to clone it again` }

@@ -9,28 +9,46 @@ import type { App } from './app.ts'
 import { BadUpload, receiveFrames, type Received } from './capture-receiver.ts'
 import type { CaptureView } from './captures.ts'
 import type { Handler, PatternRoute } from './http.ts'
-import { needsToken } from './operator-routes.ts'
 import { readBody, sendJson, sendText } from './respond.ts'
+import { captureTokenOk } from './tokens.ts'
 
 /** Room left beside a capture's used bytes: its torrent, and zstd's worst case on bytes that do not compress. */
 const SLACK = 64 * 1024 * 1024
 
-/** ezio capture's two requests (docs/capture.md), with the operator token. */
+/**
+ * ezio capture's two requests (docs/capture.md): with the operator token, or
+ * with the capture token of a machine the operator marked, for the name it
+ * was marked with.
+ */
 export const captureRoutes: Record<string, Handler> = {
   'GET /api/captures': (app, _req, res) => sendJson(res, 200, app.captures.list()),
-  'POST /api/captures': needsToken(beginCapture)
+  'POST /api/captures': beginCapture
 }
 
 export const capturePatterns: PatternRoute[] = [{
   method: 'PUT',
   pattern: /^\/api\/captures\/([0-9a-f]{16})$/,
-  handler: needsToken(receiveCapture)
+  handler: receiveCapture
 }]
 
+const REFUSED = 'bad or missing operator token (or the machine is not marked for capture as that name): use the dashboard URL printed at start, or mark the machine again'
+
+/** Who may capture as NAME: the operator, or the machine marked for it (which the mark's replace binds); null: nobody. */
+function captureAuth (app: App, url: URL, name: string): { machine?: string, replace?: boolean } | null {
+  const token = url.searchParams.get('token')
+  if (token === app.operatorToken) return {}
+  const m = app.machines.list().find(m => m.capture?.image === name)
+  if (!m?.capture || !captureTokenOk(app.deployment.reportSecret, m.id, name, token)) return null
+  return { machine: m.id, replace: m.capture.replace }
+}
+
 // Every refusal comes before a byte of the disk is read: the client asks first.
-async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const request = parseCaptureRequest(await readBody(req, 4096))
-  if (typeof request === 'string') return sendText(res, 400, request)
+async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const parsed = parseCaptureRequest(await readBody(req, 4096))
+  if (typeof parsed === 'string') return sendText(res, 400, parsed)
+  const auth = captureAuth(app, url, parsed.name)
+  if (!auth) return sendText(res, 403, REFUSED)
+  const request = { ...parsed, replace: auth.replace ?? parsed.replace }
   const { name } = request
   const existing = app.images.byName(name)
   if (existing && !existing.stored) return sendText(res, 409, `${name} is an image of ezio serve's command line: give the capture another name`)
@@ -44,7 +62,7 @@ async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse
   if (free < need) {
     return sendText(res, 507, `the image store ${app.store.dir} has ${mb(Math.max(0, free))} MB free, and this capture needs up to ${mb(need)} MB: free space there (or start ezio serve with --images on a bigger disk), then capture again`)
   }
-  const c = app.captures.begin(request, remoteIp(req))
+  const c = app.captures.begin(request, remoteIp(req), auth.machine)
   app.machines.log('capture', c.from, { image: name, replace: request.replace })
   sendJson(res, 201, { id: c.id, upload: `/api/captures/${c.id}` })
 }
@@ -55,9 +73,12 @@ async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse
  * else (the connection lost, the reference machine off, garbage) drops what
  * arrived, and the dashboard says why.
  */
-async function receiveCapture (app: App, req: IncomingMessage, res: ServerResponse, _url: URL, params: string[]): Promise<void> {
+async function receiveCapture (app: App, req: IncomingMessage, res: ServerResponse, url: URL, params: string[]): Promise<void> {
   const id = params[0]!
   const c = app.captures.get(id)
+  const token = url.searchParams.get('token')
+  const allowed = token === app.operatorToken || (c?.machine !== undefined && captureTokenOk(app.deployment.reportSecret, c.machine, c.name, token))
+  if (!allowed) return sendText(res, 403, REFUSED)
   if (!c) return sendText(res, 404, `no capture ${id} was asked for here (or it timed out): start the capture again`)
   if (!app.captures.receiving(id)) return sendText(res, 409, `capture ${id} of ${c.name} is ${c.state}: start the capture again`)
   let received: Received | undefined

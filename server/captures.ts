@@ -24,6 +24,8 @@ export interface CaptureView {
   rate: number
   error?: string
   infoHash?: string
+  /** The machine marked for it, when it is one (else ezio capture with the operator token). */
+  machine?: string
 }
 
 /** A capture asked for whose upload does not begin within this is dropped (its name and space freed). */
@@ -35,7 +37,8 @@ export class Captures {
   private readonly runs = new Map<string, CaptureView>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
 
-  constructor (private readonly onChange: () => void) {}
+  /** ONCHANGE is told of every change, and of the capture when it has ended. */
+  constructor (private readonly onChange: (ended?: CaptureView) => void) {}
 
   list (): CaptureView[] {
     return [...this.runs.values()].sort((a, b) => b.startedAt - a.startedAt)
@@ -55,10 +58,10 @@ export class Captures {
     return [...this.runs.values()].filter(c => c.state === 'waiting' || c.state === 'receiving').reduce((sum, c) => sum + c.usedBytes - c.received, 0)
   }
 
-  begin (req: CaptureRequest, from: string): CaptureView {
+  begin (req: CaptureRequest, from: string, machine?: string): CaptureView {
     const id = randomBytes(8).toString('hex')
     const now = Date.now()
-    const c: CaptureView = { id, name: req.name, replace: req.replace, from, state: 'waiting', usedBytes: req.usedBytes, pieceLength: req.pieceLength, rawDone: 0, received: 0, startedAt: now, updatedAt: now, rate: 0 }
+    const c: CaptureView = { id, name: req.name, replace: req.replace, from, state: 'waiting', usedBytes: req.usedBytes, pieceLength: req.pieceLength, rawDone: 0, received: 0, startedAt: now, updatedAt: now, rate: 0, ...(machine ? { machine } : {}) }
     this.runs.set(id, c)
     this.timers.set(id, setTimeout(() => this.fail(id, `no upload began within ${START_MS / 1000} s of the request: capture again`), START_MS).unref())
     this.trim()
@@ -112,7 +115,7 @@ export class Captures {
     this.timers.delete(id)
     set(c)
     c.updatedAt = Date.now()
-    this.onChange()
+    this.onChange(c)
   }
 
   // Finished captures beyond the newest few are forgotten; those under way never are.

@@ -1,7 +1,8 @@
 import bencode from 'bencode'
-import type { AfterAction, DeployConfig } from '../protocol/config.ts'
+import type { AfterAction, CaptureConfig, DeployConfig } from '../protocol/config.ts'
 import type { ServedImage } from './images.ts'
-import { reportToken } from './tokens.ts'
+import type { CaptureMark } from './machines.ts'
+import { captureToken, reportToken } from './tokens.ts'
 
 /** What every machine's config shares: set by ezio serve's options. */
 export interface Deployment {
@@ -29,10 +30,32 @@ export function configFor (d: Deployment, image: ServedImage, host: string, host
     // A tracker on the seeder's own host hands the seeder out as 127.0.0.1:
     // name it here as the machine can reach it.
     peers: [`${host}:${d.btPort}`],
-    report: `http://${hostPort}/api/status?token=${reportToken(d.reportSecret, id)}`,
+    report: reportUrl(d, hostPort, id),
     machine: id,
     infoHash: image.meta.infoHash
   }
+}
+
+/**
+ * Machine ID's config when the operator marked it for capture. It reboots
+ * after, whatever --after says: the server then sends it to its own disk,
+ * which holds the image it was captured into.
+ */
+export function captureConfigFor (d: Deployment, mark: CaptureMark, hostPort: string, id: string): CaptureConfig {
+  return {
+    version: 1,
+    capture: mark.image,
+    replace: mark.replace,
+    target: d.target,
+    after: 'reboot',
+    token: captureToken(d.reportSecret, id, mark.image),
+    report: reportUrl(d, hostPort, id),
+    machine: id
+  }
+}
+
+function reportUrl (d: Deployment, hostPort: string, id: string): string {
+  return `http://${hostPort}/api/status?token=${reportToken(d.reportSecret, id)}`
 }
 
 /**

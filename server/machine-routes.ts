@@ -7,7 +7,7 @@ import { parseStatus, type CloneStatus } from '../protocol/status.ts'
 import { remoteIp, requestHost } from './addresses.ts'
 import type { App } from './app.ts'
 import { decide, type Decision } from './boot-decision.ts'
-import { ANYONE, configFor, torrentWithAnnounce } from './config.ts'
+import { ANYONE, captureConfigFor, configFor, torrentWithAnnounce } from './config.ts'
 import { grubConfig } from './grub.ts'
 import type { ServedImage } from './images.ts'
 import type { Handler } from './http.ts'
@@ -93,6 +93,9 @@ function serveConfig (app: App, req: IncomingMessage, res: ServerResponse, url: 
     case 'clone':
       app.machines.handedOut(id, ip, decision.image.meta.infoHash)
       return sendJson(res, 200, signedConfig(app, decision.image, host, hostPort, id))
+    case 'capture':
+      app.machines.capturing(id, ip)
+      return sendJson(res, 200, signConfig(app.signingKey, captureConfigFor(app.deployment, decision.mark, hostPort, id)))
   }
 }
 

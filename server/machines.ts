@@ -2,10 +2,18 @@ import { EventEmitter } from 'node:events'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { blankStatus, type CloneStatus, type MachineState } from '../protocol/status.ts'
+import type { CaptureView } from './captures.ts'
 import { Refusal } from './respond.ts'
 
-/** refused: not in --allow; queued: sent back by the operator, to clone at its next boot. */
-export type ServerMachineState = MachineState | 'refused' | 'queued'
+/** refused: not in --allow; queued: sent back by the operator, to clone at its next boot; capturing: its disk is going to the image store. */
+export type ServerMachineState = MachineState | 'refused' | 'queued' | 'capturing'
+
+/** The operator's "capture as NAME": the machine's next boot sends its disk to the image store. */
+export interface CaptureMark {
+  image: string
+  /** Take the place of a stored image of that name. */
+  replace: boolean
+}
 
 export interface Machine extends Omit<CloneStatus, 'state'> {
   state: ServerMachineState
@@ -25,6 +33,8 @@ export interface Machine extends Omit<CloneStatus, 'state'> {
   fetched: string | null
   /** What the operator calls it (pc-07); null: its id is its name. */
   name: string | null
+  /** Marked for capture: kept until a capture from it is stored (a failed one is tried again at its next boot). */
+  capture: CaptureMark | null
 }
 
 /**
@@ -130,6 +140,41 @@ export class Machines extends EventEmitter {
     return this.put({ ...m, name })
   }
 
+  /**
+   * Marks machine ID for capture (null: unmarks it; a capture under way goes
+   * on). Like assign, a machine not seen yet may be named by its MAC: the
+   * reference PC is then never offered an image first.
+   */
+  markCapture (id: string, mark: CaptureMark | null): Machine {
+    const m = this.byId.get(id) ?? blankMachine(id, '', Date.now())
+    const other = mark && this.list().find(o => o.id !== id && o.capture?.image === mark.image)
+    if (other) throw new NameTaken(`${other.id} is marked for capture as ${mark.image} already: one machine per image name`)
+    this.log(mark ? 'mark-capture' : 'unmark-capture', id, mark ? { ...mark } : {})
+    return this.put({ ...m, capture: mark })
+  }
+
+  /** It was given its capture config: whatever it was doing, it now sends its disk. */
+  capturing (id: string, ip: string): Machine {
+    const m = this.seen(id, ip)
+    return this.put({ ...m, ...blankStatus(id, 'booting'), state: 'capturing', startedAt: null, doneAt: null })
+  }
+
+  /**
+   * The capture from it ended. Stored: its disk holds that image, so its
+   * next boot is from its disk. Failed: it says why, and stays marked, so
+   * that its next boot tries again.
+   */
+  captureEnded (c: CaptureView): void {
+    const m = c.machine ? this.byId.get(c.machine) : undefined
+    if (!m) return
+    if (c.state === 'done' && c.infoHash) {
+      const capture = m.capture?.image === c.name ? null : m.capture
+      this.put({ ...m, state: 'done', error: null, capture, image: c.name, holds: c.infoHash, fetched: c.infoHash, bytesDone: c.usedBytes, total: c.usedBytes, doneAt: Date.now() })
+    } else if (m.state === 'capturing') {
+      this.put({ ...m, state: 'failed', error: c.error ?? null })
+    }
+  }
+
   assign (id: string, image: string): Machine {
     const m = this.byId.get(id) ?? blankMachine(id, '', Date.now())
     this.log('assign', id, { image })
@@ -187,7 +232,8 @@ function blankMachine (id: string, ip: string, now: number): Machine {
     accepted: false,
     holds: null,
     fetched: null,
-    name: null
+    name: null,
+    capture: null
   }
 }
 
@@ -196,7 +242,7 @@ export class NameTaken extends Error {}
 /** More than any lab; a bound on what a LAN host can make the server keep. */
 export const MAX_MACHINES = 2048
 
-const busy: ServerMachineState[] = ['booting', 'fetching', 'cloning']
+const busy: ServerMachineState[] = ['booting', 'fetching', 'cloning', 'capturing']
 
 /** M is on its way to a clone or in one: neither finished nor held back. */
 export function isBusy (m: Machine): boolean {

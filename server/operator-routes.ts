@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { imageNameRule } from '../protocol/capture.ts'
 import { machineIdOf, machineIdRule, macBytes } from '../protocol/machine-id.ts'
 import type { App } from './app.ts'
 import dashboardHtml from './dashboard.html'
@@ -28,12 +29,13 @@ const actions: Record<string, Action> = {
   reimage: (app, id) => app.machines.reimage(id) ?? notFound(id),
   wake: (app, id) => macBytes(id) ? app.wake(id) : refuse(400, `${id} is not a MAC address: Wake-on-LAN needs one`),
   image: assignImage,
-  name: nameMachine
+  name: nameMachine,
+  capture: markCapture
 }
 
 export const operatorPatterns: PatternRoute[] = [{
   method: 'POST',
-  pattern: /^\/api\/machines\/([^/]+)\/(accept|reimage|wake|image|name)$/,
+  pattern: /^\/api\/machines\/([^/]+)\/(accept|reimage|wake|image|name|capture)$/,
   handler: operator(async (app, req, params) => {
     const [raw, action] = params
     const id = machineIdOf(raw!)
@@ -50,8 +52,8 @@ function notFound (id: string): never {
   return refuse(404, `no machine ${id} is known here`)
 }
 
-/** Field KEY of the request's JSON body; HINT says what to send. */
-async function bodyField (req: IncomingMessage, key: string, hint: string): Promise<unknown> {
+/** The request's JSON body, an object; HINT says what to send. */
+async function jsonBody (req: IncomingMessage, hint: string): Promise<Record<string, unknown>> {
   const text = await readBody(req, 4096)
   let body: unknown
   try {
@@ -59,7 +61,11 @@ async function bodyField (req: IncomingMessage, key: string, hint: string): Prom
   } catch {
     throw new Refusal(400, `the body is not JSON: send ${hint}`)
   }
-  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined
+  return typeof body === 'object' && body !== null ? body as Record<string, unknown> : {}
+}
+
+async function bodyField (req: IncomingMessage, key: string, hint: string): Promise<unknown> {
+  return (await jsonBody(req, hint))[key]
 }
 
 async function assignImage (app: App, id: string, req: IncomingMessage): Promise<Machine> {
@@ -86,6 +92,27 @@ async function nameMachine (app: App, id: string, req: IncomingMessage): Promise
   }
 }
 
+/**
+ * {"image": NAME, "replace"?: true}: the machine's next boot sends its disk
+ * to the image store as NAME (docs/capture.md); {"image": null} unmarks it.
+ * Every refusal a capture would meet on its name comes now, not at its boot.
+ */
+async function markCapture (app: App, id: string, req: IncomingMessage): Promise<Machine> {
+  const { image, replace = false } = await jsonBody(req, '{"image": NAME, "replace": false}, or {"image": null} to unmark')
+  if (image === null) return app.machines.get(id) ? app.machines.markCapture(id, null) : notFound(id)
+  if (typeof image !== 'string' || image.length > 100 || !imageNameRule.test(image)) refuse(400, `${JSON.stringify(image)?.slice(0, 40)} is no image name: letters, digits, ".", "_" and "-", starting with a letter or digit`)
+  if (typeof replace !== 'boolean') refuse(400, '"replace" is true or false')
+  const existing = app.images.byName(image)
+  if (existing && !existing.stored) refuse(409, `${image} is an image of ezio serve's command line: give the capture another name`)
+  if (existing && !replace) refuse(409, `the store holds an image named ${image} already: mark with "replace": true to take its place, or give another name`)
+  try {
+    return app.machines.markCapture(id, { image, replace })
+  } catch (err) {
+    if (err instanceof NameTaken) refuse(409, err.message)
+    throw err
+  }
+}
+
 type Run<T> = (app: App, req: IncomingMessage, params: string[], url: URL) => T
 
 /** A route that needs the operator token (?token=) and answers with what RUN returns, as JSON. */
@@ -102,7 +129,7 @@ function operatorText (run: Run<Promise<[string, string, Record<string, string>]
   })
 }
 
-export function needsToken (handle: Handler): Handler {
+function needsToken (handle: Handler): Handler {
   return async (app, req, res, url, params) => {
     if (url.searchParams.get('token') !== app.operatorToken) return sendText(res, 403, 'bad or missing operator token: use the dashboard URL printed at start')
     await handle(app, req, res, url, params)

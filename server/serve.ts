@@ -147,7 +147,10 @@ function appOf (opts: ServeOptions, { images, store, tracker, machines, tokens, 
     deployment: { target: opts.target, after: opts.after, seedRatio: opts.seedRatio, seedIdle: opts.seedIdle, btPort: opts.btPort, reportSecret: tokens.machine },
     images,
     store,
-    captures: new Captures(() => app.events.touch()),
+    captures: new Captures(ended => {
+      if (ended) machines.captureEnded(ended)
+      app.events.touch()
+    }),
     addImage: async (name, torrent) => {
       await addCaptured(images, store, seeder, name, torrent, log)
       app.events.touch()

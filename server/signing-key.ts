@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { DeployConfig } from '../protocol/config.ts'
+import type { BootConfig } from '../protocol/config.ts'
 import { keyFingerprint, signedPayload, type PinnedServer } from '../protocol/signature.ts'
 
 /** The server's ed25519 key pair: it signs every config; the initrd it serves carries the public half. */
@@ -37,6 +37,6 @@ export async function loadSigningKey (stateDir: string): Promise<SigningKey> {
 }
 
 /** CONFIG with its signature: what the machine it names can check against the pinned key. */
-export function signConfig (key: SigningKey, config: DeployConfig): DeployConfig {
+export function signConfig<C extends BootConfig> (key: SigningKey, config: C): C {
   return { ...config, signature: sign(null, signedPayload(config), key.privateKey).toString('base64') }
 }

@@ -31,7 +31,24 @@ export function reportToken (secret: string, id: string): string {
 }
 
 export function reportTokenOk (secret: string, id: string, token: string | null): boolean {
-  const want = Buffer.from(reportToken(secret, id))
+  return same(reportToken(secret, id), token)
+}
+
+/**
+ * The token that lets machine ID send its own disk to the image store as
+ * NAME, and nothing else: carried in its capture config, made from the same
+ * secret, and taken only while the operator's mark says so.
+ */
+export function captureToken (secret: string, id: string, name: string): string {
+  return createHmac('sha256', secret).update(`capture\n${id}\n${name}`).digest('hex').slice(0, 32)
+}
+
+export function captureTokenOk (secret: string, id: string, name: string, token: string | null): boolean {
+  return same(captureToken(secret, id, name), token)
+}
+
+function same (want: string, token: string | null): boolean {
+  const w = Buffer.from(want)
   const got = Buffer.from(token ?? '')
-  return got.length === want.length && timingSafeEqual(got, want)
+  return got.length === w.length && timingSafeEqual(got, w)
 }

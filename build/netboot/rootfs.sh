@@ -1,11 +1,13 @@
 #!/bin/sh
 # The initramfs's own files in ROOT: busybox (static) with its applet links,
-# the ezio single executable with exactly the shared libraries ldd names for
-# it, at the same paths, and /init with its stages and udhcpc hook.
+# the ezio single executable and the tools a capture runs, with exactly the
+# shared libraries ldd names for them, at the same paths, and /init with its
+# stages and udhcpc hook.
 # Usage: rootfs.sh ROOT EZIO
 set -eu
 root=$1 ezio=$(realpath "$2")
-initramfs=$(cd "$(dirname "$0")/../../initramfs" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+initramfs=$(cd "$here/../../initramfs" && pwd)
 busybox=/bin/busybox
 ldd "$busybox" 2>&1 | grep -q 'not a dynamic executable' ||
   { echo "netboot: $busybox is not static: install Debian's busybox-static" >&2; exit 1; }
@@ -28,10 +30,8 @@ for applet in $("$busybox" --list-full); do
 done
 
 cp "$ezio" usr/bin/ezio
-ldd "$ezio" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
-  mkdir -p ".$(dirname "$lib")"
-  cp -L "$lib" ".$lib"
-done
+"$here/libs.sh" . "$ezio"
+"$here/capture-tools.sh" .
 
 cp "$initramfs/init" init
 cp "$initramfs/init_functions" init_functions

@@ -12,7 +12,7 @@ t.test('a disk too small for the image: the failure message, a working shell, th
   const srv = await r.serve()
   const mac = '52:54:00:e2:10:05'
   const guest = await r.boot({ mac, append: `ezio.server=${r.server()} ezio.countdown=0` })
-  await guest.waitFor(/ezio: FAILED: the clone failed/, 300_000)
+  await guest.waitFor(/ezio: FAILED: the clone or capture failed/, 300_000)
   await guest.waitFor(/ezio# /, 60_000)
   t.match(guest.console(), /ezio: no internal disk can hold the image/, 'ezio boot said why, in one ezio: line')
   t.match(guest.console(), /ezio: check: /, 'init said what to check')
