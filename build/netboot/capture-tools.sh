@@ -1,6 +1,6 @@
 #!/bin/sh
 # What a capture runs on the lab machine (engine/used-blocks): partclone for
-# each filesystem whose used blocks it maps (the TOOLS of partclone.ts),
+# each filesystem whose used blocks it maps (partcloneTools in engine/used-blocks/partclone.ts),
 # util-linux's blkid to name them and losetup to read one partition (not
 # busybox's, which lack the options used), into ROOT's /usr/sbin, ahead of
 # busybox's on /init's PATH, with their libraries.

@@ -3,8 +3,11 @@ import path from 'node:path'
 import type { ByteRange } from '../disk/partition-table.ts'
 import { findTool, run } from './exec.ts'
 
-// blkid's TYPE -> the partclone tool that reads it (Debian's partclone 0.3.x).
-const TOOLS: Record<string, string> = {
+/**
+ * blkid's TYPE -> the partclone tool that reads it (Debian's partclone
+ * 0.3.x); the netboot appliance carries each (build/netboot/capture-tools.sh).
+ */
+export const partcloneTools: Record<string, string> = {
   ext2: 'extfs',
   ext3: 'extfs',
   ext4: 'extfs',
@@ -23,7 +26,7 @@ const TOOLS: Record<string, string> = {
 
 /** The partclone executable for filesystem type FS; undefined when partclone does not know it (or is not installed). */
 export async function partcloneFor (fsType: string): Promise<string | undefined> {
-  const tool = TOOLS[fsType]
+  const tool = partcloneTools[fsType]
   return tool ? findTool(`partclone.${tool}`) : undefined
 }
 

@@ -2,6 +2,7 @@ import { execa } from 'execa'
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { partcloneTools } from '../../engine/used-blocks/partclone.ts'
 import { sha256 } from '../helpers/files.ts'
 import { executable, root } from '../helpers/paths.ts'
 import { netbootDir, netbootFiles } from '../helpers/qemu.ts'
@@ -32,19 +33,30 @@ t.test('a second make netboot with nothing changed does nothing', async t => {
   t.equal((await fs.stat(initrd)).mtimeMs, before, 'initrd.img was not rewritten')
 })
 
-t.test('the initrd holds busybox, init, the ezio executable and exactly the libraries ldd names', async t => {
+async function lddLibs (files: string[]): Promise<Set<string>> {
+  const { stdout } = await execa('ldd', files)
+  return new Set(stdout.split('\n').map(l => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s*(\/\S+)/.exec(l)?.[1]).filter((l): l is string => !!l))
+}
+
+// What a capture runs (build/netboot/capture-tools.sh): each filesystem's partclone, and util-linux's blkid and losetup.
+const captureTools = [...new Set(Object.values(partcloneTools))].map(tool => `/usr/sbin/partclone.${tool}`).concat('/usr/sbin/blkid', '/usr/sbin/losetup')
+
+t.test('the initrd holds busybox, init, the ezio executable, the tools a capture runs, and exactly the libraries ldd names', async t => {
   const list = await initrdList()
   const files = names(list)
   for (const f of ['init', 'init_functions', 'etc/udhcpc.script', 'bin/busybox', 'usr/bin/ezio', 'dev/console']) t.ok(files.has(f), `has /${f}`)
   t.ok(list.some(l => / sbin\/udhcpc -> \.\.\/bin\/busybox$/.test(l)), 'applet links are relative (/sbin/udhcpc -> ../bin/busybox)')
   t.ok(list.some(l => /^-rwxr-xr-x .* init$/.test(l)), '/init is executable')
   t.equal(await sha256Of(await initrdFile('usr/bin/ezio')), await sha256(executable), '/usr/bin/ezio is dist/ezio')
-  const { stdout } = await execa('ldd', [executable])
-  const libs = stdout.split('\n').map(l => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s*(\/\S+)/.exec(l)?.[1]).filter((l): l is string => !!l)
-  t.ok(libs.length >= 5, `ldd names ${libs.length} libraries`)
+  for (const tool of captureTools) {
+    t.ok(list.some(l => /^-rwx/.test(l) && l.endsWith(` ${tool.slice(1)}`)), `has ${tool}, the program itself (not a busybox link)`)
+  }
+  t.equal(await sha256Of(await initrdFile('usr/sbin/blkid')), await sha256('/usr/sbin/blkid'), '/usr/sbin/blkid is util-linux\'s')
+  const libs = await lddLibs([executable, ...captureTools])
+  t.ok(libs.size >= 5, `ldd names ${libs.size} libraries`)
   for (const lib of libs) t.ok(files.has(lib.slice(1)), `has ${lib}, at the path ldd names`)
   const libsInInitrd = [...files].filter(f => /\.so(\.\d+)*$/.test(f))
-  t.equal(libsInInitrd.length, libs.length, 'and no other shared library')
+  t.equal(libsInInitrd.length, libs.size, 'and no other shared library')
 })
 
 t.test('the initrd holds the NIC and disk modules and the index coldplug needs', async t => {

@@ -8,6 +8,7 @@ import { root } from '../helpers/paths.ts'
 import { startServe } from '../helpers/serve.ts'
 import { startEzio } from '../helpers/swarm.ts'
 import { referenceDisk } from '../helpers/capture.ts'
+import type { Machine } from '../../server/machines.ts'
 
 const SIZE = 64 * 1024 * 1024
 const artifacts = path.join(root, 'test/artifacts')
@@ -55,7 +56,7 @@ t.test('the dashboard, in a real browser, shows a tile per machine whose progres
   t.ok((await fs.stat(path.join(artifacts, 'dashboard-done.png'))).size > 1000, 'screenshot kept in test/artifacts')
 })
 
-t.test('the dashboard\'s actions: a waiting machine is accepted with a click, and a done one sent back with another', async t => {
+t.test('the dashboard\'s actions: a waiting machine is accepted with a click, a done one sent back with another, marked for capture and unmarked', async t => {
   const dir = await tempDir(t)
   const image = await randomImage(path.join(dir, 'room.img'), 4 * 1024 * 1024)
   const srv = await startServe(t, image, path.join(dir, 'state'), ['--seed-ratio', '0'], { acceptAll: false })
@@ -78,6 +79,15 @@ t.test('the dashboard\'s actions: a waiting machine is accepted with a click, an
     return res.status === 200 || undefined
   }, 10_000)
   t.pass('re-imaged from the dashboard: its next boot clones')
+
+  page.once('dialog', d => { void d.accept('lab-ref') })
+  await page.click(`${tile} button:text("Capture as…")`)
+  await page.waitForSelector(`${tile}:has-text("capture as lab-ref at its next boot")`, { timeout: 10_000 })
+  const marked = (await srv.json<Machine[]>('/api/machines')).find(m => m.id === 'pc-09')
+  t.same(marked?.capture, { image: 'lab-ref', replace: false }, 'marked for capture from the dashboard, the name asked for in a prompt')
+  await page.click(`${tile} button:text("Cancel capture")`)
+  await page.waitForSelector(`${tile} button:text("Capture as…")`, { timeout: 10_000 })
+  t.equal((await srv.json<Machine[]>('/api/machines')).find(m => m.id === 'pc-09')?.capture, null, 'and unmarked with another click')
 })
 
 t.test('a capture shows on the dashboard as a tile whose progress grows, then stored; the image joins the list', async t => {
