@@ -35,7 +35,8 @@ t.test('a second make netboot with nothing changed does nothing', async t => {
 
 async function lddLibs (files: string[]): Promise<Set<string>> {
   const { stdout } = await execa('ldd', files)
-  return new Set(stdout.split('\n').map(l => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s*(\/\S+)/.exec(l)?.[1]).filter((l): l is string => !!l))
+  // Given several files, ldd heads each one's list with "FILE:".
+  return new Set(stdout.split('\n').map(l => /=> (\/\S+)/.exec(l)?.[1] ?? /^\s+(\/\S+) \(/.exec(l)?.[1]).filter((l): l is string => !!l))
 }
 
 // What a capture runs (build/netboot/capture-tools.sh): each filesystem's partclone, and util-linux's blkid and losetup.
