@@ -6,6 +6,15 @@
 /** An image's name: a file name on the server and a part of its URLs. */
 export const imageNameRule = /^[A-Za-z0-9._-]+$/
 
+/** A name a capture may take: the server, its mark route and the appliance hold names to the same rule. */
+export function isImageName (name: unknown): name is string {
+  return typeof name === 'string' && imageNameRule.test(name) && name.length <= 100
+}
+
+export function imageNameError (name: unknown): string {
+  return `${JSON.stringify(name)?.slice(0, 40)} is no image name: letters, digits, ".", "_" and "-" (at most 100)`
+}
+
 /** POST /api/captures: what the server checks before it accepts a capture. */
 export interface CaptureRequest {
   name: string
@@ -52,9 +61,7 @@ export function parseCaptureRequest (text: string): CaptureRequest | string {
   }
   if (typeof v !== 'object' || v === null) return 'the body is not a JSON object'
   const o = v as Record<string, unknown>
-  if (typeof o.name !== 'string' || !imageNameRule.test(o.name) || o.name.length > 100) {
-    return `${JSON.stringify(o.name)?.slice(0, 40)} is no image name: letters, digits, ".", "_" and "-" (at most 100)`
-  }
+  if (!isImageName(o.name)) return imageNameError(o.name)
   for (const key of ['usedBytes', 'diskSize', 'pieceLength'] as const) {
     const n = o[key]
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) return `${key} must be a positive whole number of bytes`

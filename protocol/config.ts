@@ -1,4 +1,4 @@
-import { imageNameRule } from './capture.ts'
+import { isImageName } from './capture.ts'
 import { ProtocolError } from './error.ts'
 
 export type AfterAction = 'reboot' | 'poweroff' | 'shell'
@@ -69,7 +69,7 @@ export function parseConfig (text: string, source: string): BootConfig {
 }
 
 function captureConfig (c: Partial<CaptureConfig>, bad: Bad): CaptureConfig {
-  if (typeof c.capture !== 'string' || !imageNameRule.test(c.capture) || c.capture.length > 100) bad('capture', 'an image name')
+  if (!isImageName(c.capture)) bad('capture', 'an image name')
   if (typeof c.replace !== 'boolean') bad('replace', 'true or false')
   if (typeof c.token !== 'string' || !/^[0-9a-f]{32}$/.test(c.token)) bad('token', '32 hex digits')
   if (typeof c.machine !== 'string' || c.machine.length > 64 || c.machine === '*') bad('machine', 'a machine id')

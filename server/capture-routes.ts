@@ -42,6 +42,14 @@ function captureAuth (app: App, url: URL, name: string): { machine?: string, rep
   return { machine: m.id, replace: m.capture.replace }
 }
 
+/** Why a capture may not be stored as NAME (409), or undefined; HOW says how to take a stored image's place. */
+export function nameInUse (app: App, name: string, replace: boolean, how: string): string | undefined {
+  const existing = app.images.byName(name)
+  if (existing && !existing.stored) return `${name} is an image of ezio serve's command line: give the capture another name`
+  if (existing && !replace) return `the store holds an image named ${name} already: ${how}, or give another name`
+  return undefined
+}
+
 // Every refusal comes before a byte of the disk is read: the client asks first.
 async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const parsed = parseCaptureRequest(await readBody(req, 4096))
@@ -50,11 +58,10 @@ async function beginCapture (app: App, req: IncomingMessage, res: ServerResponse
   if (!auth) return sendText(res, 403, REFUSED)
   const request = { ...parsed, replace: auth.replace ?? parsed.replace }
   const { name } = request
-  const existing = app.images.byName(name)
-  if (existing && !existing.stored) return sendText(res, 409, `${name} is an image of ezio serve's command line: give the capture another name`)
   const running = app.captures.active(name)
   if (running) return sendText(res, 409, `a capture of ${name} is under way already (from ${running.from}): wait for it, or give this one another name`)
-  if (existing && !request.replace) return sendText(res, 409, `the store holds an image named ${name} already: capture with --replace to take its place (machines cloning it now finish the old one), or give another name`)
+  const taken = nameInUse(app, name, request.replace, 'capture with --replace to take its place (machines cloning it now finish the old one)')
+  if (taken) return sendText(res, 409, taken)
   const bad = badPieceSize(request.pieceLength) ?? tooManyPieces(request.usedBytes, request.pieceLength)
   if (bad) return sendText(res, 400, `${bad}: no torrent a machine loads`)
   const free = await app.store.free() - app.captures.reserved()

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http'
-import { imageNameRule } from '../protocol/capture.ts'
+import { imageNameError, isImageName } from '../protocol/capture.ts'
 import { machineIdOf, machineIdRule, macBytes } from '../protocol/machine-id.ts'
 import type { App } from './app.ts'
+import { nameInUse } from './capture-routes.ts'
 import dashboardHtml from './dashboard.html'
 import type { Handler, PatternRoute } from './http.ts'
 import { NameTaken, type Machine } from './machines.ts'
@@ -100,11 +101,10 @@ async function nameMachine (app: App, id: string, req: IncomingMessage): Promise
 async function markCapture (app: App, id: string, req: IncomingMessage): Promise<Machine> {
   const { image, replace = false } = await jsonBody(req, '{"image": NAME, "replace": false}, or {"image": null} to unmark')
   if (image === null) return app.machines.get(id) ? app.machines.markCapture(id, null) : notFound(id)
-  if (typeof image !== 'string' || image.length > 100 || !imageNameRule.test(image)) refuse(400, `${JSON.stringify(image)?.slice(0, 40)} is no image name: letters, digits, ".", "_" and "-", starting with a letter or digit`)
+  if (!isImageName(image)) return refuse(400, imageNameError(image))
   if (typeof replace !== 'boolean') refuse(400, '"replace" is true or false')
-  const existing = app.images.byName(image)
-  if (existing && !existing.stored) refuse(409, `${image} is an image of ezio serve's command line: give the capture another name`)
-  if (existing && !replace) refuse(409, `the store holds an image named ${image} already: mark with "replace": true to take its place, or give another name`)
+  const taken = nameInUse(app, image, replace, 'mark with "replace": true to take its place')
+  if (taken) refuse(409, taken)
   try {
     return app.machines.markCapture(id, { image, replace })
   } catch (err) {
