@@ -11,14 +11,17 @@ export const libtorrentPeer = path.join(root, 'test/fixtures/libtorrent_peer.py'
 export interface LibtorrentSeeder {
   proc: ResultPromise
   peer: string
+  /** The payload bytes it has uploaded, as of its last report (once a second). */
+  uploaded: () => number
 }
 
 /**
  * libtorrent seeding DIR/<name of TORRENT> from ADDRESS (its own loopback
  * address: see test/fixtures/libtorrent_peer.py), killed when the test ends.
  */
-export async function libtorrentSeed (t: Test, torrent: string, dir: string, address: string): Promise<LibtorrentSeeder> {
-  const proc = execa(systemPython, [libtorrentPeer, 'seed', torrent, dir, '--listen', address], { reject: false, stdin: 'ignore' })
+export async function libtorrentSeed (t: Test, torrent: string, dir: string, address: string, opts: { uploadLimit?: number } = {}): Promise<LibtorrentSeeder> {
+  const limit = opts.uploadLimit ? ['--upload-limit', String(opts.uploadLimit)] : []
+  const proc = execa(systemPython, [libtorrentPeer, 'seed', torrent, dir, '--listen', address, ...limit], { reject: false, stdin: 'ignore' })
   let out = ''
   proc.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   t.teardown(async () => { proc.kill('SIGKILL'); await proc })
@@ -26,7 +29,8 @@ export async function libtorrentSeed (t: Test, torrent: string, dir: string, add
     if (proc.exitCode !== null) throw new Error('libtorrent seeder exited early')
     return /^seeding (\d+)$/m.exec(out)?.[1]
   }, 30_000, 50)
-  return { proc, peer: `${address}:${port}` }
+  const uploaded = (): number => Number([...out.matchAll(/^uploaded (\d+)$/gm)].at(-1)?.[1] ?? 0)
+  return { proc, peer: `${address}:${port}`, uploaded }
 }
 
 /** libtorrent fetching TORRENT into DIR from PEERS; resolves with its exit and its own timing. */

@@ -32,9 +32,9 @@ export interface Seeder extends Running {
   peer: string
 }
 
-/** `ezio seed TORRENT IMAGE ARGS` on a free port, once it says it is seeding. */
-export async function startSeeder (t: Test, torrent: string, image: string, args: string[] = [], host = '127.0.0.1'): Promise<Seeder> {
-  const port = await freePort(host)
+/** `ezio seed TORRENT IMAGE ARGS` on PORT (a free one by default), once it says it is seeding. */
+export async function startSeeder (t: Test, torrent: string, image: string, args: string[] = [], host = '127.0.0.1', port?: number): Promise<Seeder> {
+  port ??= await freePort(host)
   const run = startEzio(t, ['seed', torrent, image, '--bt-port', String(port), ...args])
   let ended = false
   void run.exited.then(() => { ended = true })
