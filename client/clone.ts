@@ -5,12 +5,12 @@ import { openTarget } from '../engine/disk/target.ts'
 import { asEzioError, EzioError } from '../engine/errors.ts'
 import { mb } from '../engine/format.ts'
 import { SwarmClone, type SwarmProgress } from '../engine/swarm/clone.ts'
-import type { SeedPolicy } from '../engine/swarm/seeding.ts'
+import type { SeedEnd, SeedPolicy } from '../engine/swarm/seeding.ts'
 import type { TorrentMeta } from '../engine/torrent/load.ts'
 import { loadTorrentFrom } from './fetch.ts'
 import { blankStatus, type CloneStatus, type MachineState } from '../protocol/status.ts'
 import { machineId } from './machine-id.ts'
-import { progressSink, summaryLine, type ProgressMode } from './progress/render.ts'
+import { progressSink, seedLine, summaryLine, type ProgressMode } from './progress/render.ts'
 import { Reporter } from './progress/report.ts'
 
 export interface CloneJob {
@@ -33,6 +33,8 @@ export interface CloneResult {
   bannedPeers: string[]
   /** From start to the whole image verified and flushed on the target. */
   cloneSeconds: number
+  seedEnd: SeedEnd
+  seedSeconds: number
 }
 
 /** The clone as `ezio clone` and `ezio boot` run it: checks, swarm, progress, reports, summary. */
@@ -70,6 +72,7 @@ export async function runClone (job: CloneJob, reporter = new Reporter(job.repor
     // The time and rate of the clone itself; the seeding after it is not cloning.
     const unreported = reporter.trouble() ? `; reports to the server failed (${reporter.trouble()})` : ''
     process.stderr.write(prefix + summaryLine(result.status, result.cloneSeconds) + raw + rejected + unreported + '\n')
+    process.stderr.write(prefix + seedLine(result.seedEnd, result.seedSeconds) + '\n')
     await reporter.flush()
     return result
   } catch (err) {
@@ -102,9 +105,10 @@ async function cloneOnto (disk: FileHandle, meta: TorrentMeta, job: CloneJob & {
     const cloneSeconds = (Date.now() - started) / 1000
     state = 'seeding'
     publish(status())
-    await swarm.seed(job.seed)
+    const seedStarted = Date.now()
+    const seedEnd = await swarm.seed(job.seed)
     state = 'done'
-    return { status: status(), badPieces: swarm.badPieces, bannedPeers: swarm.bannedPeers, cloneSeconds }
+    return { status: status(), badPieces: swarm.badPieces, bannedPeers: swarm.bannedPeers, cloneSeconds, seedEnd, seedSeconds: (Date.now() - seedStarted) / 1000 }
   } finally {
     await swarm.close()
   }

@@ -18,6 +18,8 @@ declare module 'bittorrent-tracker' {
     close(cb?: () => void): void
     listen(port: number, hostname?: string | (() => void), cb?: () => void): void
     http: HttpServer | null
+    /** The swarms by info hash (hex): what the tracker counts. */
+    torrents: Record<string, { complete: number, incomplete: number, peers: { keys: string[] } } | undefined>
   }
   export default class Client extends EventEmitter {}
 }

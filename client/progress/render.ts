@@ -1,4 +1,5 @@
 import type { CloneStatus } from '../../protocol/status.ts'
+import type { SeedEnd } from '../../engine/swarm/seeding.ts'
 import { bar, duration, mb, percent, rate } from '../../engine/format.ts'
 
 // lines: a line every 10 s even on a terminal (several clones in one process).
@@ -47,4 +48,16 @@ export function summaryLine (s: CloneStatus, seconds: number): string {
     // Fetched before the scan reached them (a peer had nothing else to give).
     `; ${s.refetched ?? 0} fetched piece${s.refetched === 1 ? ' was' : 's were'} on the target already` +
     (s.error ? `: ${s.error}` : '')
+}
+
+const SEED_ENDS: Record<SeedEnd, string> = {
+  immediate: 'not seeding (seed ratio 0)',
+  ratio: 'it had uploaded its seed ratio',
+  'room-done': 'the tracker counted no machine still downloading',
+  idle: 'no peer had asked it for anything for its idle time'
+}
+
+/** Why the seeding after the clone ended: an admin asks when a machine left the room early. */
+export function seedLine (end: SeedEnd, seconds: number): string {
+  return end === 'immediate' ? SEED_ENDS[end] : `seeded ${duration(seconds)}, until ${SEED_ENDS[end]}`
 }

@@ -46,6 +46,7 @@ t.test('--seed-ratio 0 exits as soon as the clone is complete', async t => {
   t.equal(exitCode, 0)
   t.equal(clone.last()?.state, 'done')
   t.ok(clone.statuses().filter(s => s.state === 'seeding').length <= 1, 'it did not stay seeding')
+  t.match(clone.stderr(), /^not seeding \(seed ratio 0\)$/m, 'and says so')
   t.equal(await sha256(target), await sha256(image))
 })
 
@@ -58,7 +59,13 @@ t.test('the seeding ends when the tracker reports nobody still downloading, not 
   const clone = startClone(t, torrent, target, ['--seed-idle', '120'])
   const seedingAt = await waitFor('the clone to complete', () => clone.statuses().some(s => s.state === 'seeding') ? Date.now() : undefined, 60_000, 20)
   await new Promise(resolve => setTimeout(resolve, 8000))
-  t.equal(clone.proc.exitCode, null, 'it keeps seeding while another machine downloads')
+  // Said on failure: what the tracker counts, and why the clone says its seeding ended.
+  const { infoHash } = await parseTorrent(await fs.readFile(torrent))
+  const swarm = tracker.server.torrents[infoHash]
+  t.equal(clone.proc.exitCode, null, 'it keeps seeding while another machine downloads', {
+    tracker: { complete: swarm?.complete, incomplete: swarm?.incomplete, peers: swarm?.peers.keys },
+    stderr: clone.stderr().split('\n').slice(-6).join('\n')
+  })
   await announceOther(tracker.announce, torrent, other, 'completed', 0)
   const completedAt = Date.now()
   const { exitCode } = await clone.exited
@@ -67,6 +74,7 @@ t.test('the seeding ends when the tracker reports nobody still downloading, not 
   t.ok(after < 15, `it ends ${after.toFixed(1)} s after the last machine completed (--seed-idle 120)`)
   t.ok((Date.now() - seedingAt) / 1000 < 60, 'well before --seed-idle')
   t.equal(clone.last()?.state, 'done')
+  t.match(clone.stderr(), /^seeded 0:\d\d, until the tracker counted no machine still downloading$/m, 'it says why it stopped seeding')
   // The summary times the clone, not the clone and the 8 s of seeding after it.
   const m = /^cloned .* in (\d+):(\d\d) \(/m.exec(clone.stderr())
   t.ok(m && Number(m[1]) * 60 + Number(m[2]) < 8, `the summary gives the clone's own time (${m?.[0]})`)
@@ -83,4 +91,5 @@ t.test('--seed-idle ends a seeder nobody asks anything of', async t => {
   t.equal(exitCode, 0)
   t.ok(idle >= 3 && idle < 10, `it seeded ${idle.toFixed(1)} s with --seed-idle 4`)
   t.equal(clone.last()?.state, 'done')
+  t.match(clone.stderr(), /^seeded 0:0\d, until no peer had asked it for anything for its idle time$/m, 'it says why it stopped seeding')
 })
