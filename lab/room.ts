@@ -13,6 +13,8 @@ export interface MachineOutcome {
   name: string
   /** Seconds from the room's start until it had the whole image on disk. */
   seconds: number | null
+  /** Seconds from the room's start until the server saw its clone start (torrent fetched, first report): the boot before the swarm. */
+  startS: number | null
   fromSeeder: number
   fromPeers: number
   uploaded: number
@@ -88,6 +90,7 @@ export async function runRoom (net: Network, server: Host, machines: Host[], opt
       outcomes.push({
         name: m.name,
         seconds: rec?.doneAt ? (rec.doneAt - started) / 1000 : null,
+        startS: rec?.startedAt ? (rec.startedAt - started) / 1000 : null,
         fromSeeder: rec?.fromSeeder ?? 0,
         fromPeers: rec?.fromPeers ?? 0,
         uploaded: rec?.uploaded ?? 0,

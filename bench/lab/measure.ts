@@ -13,7 +13,7 @@ import type { MachineRow, Row, RowKey } from './results.ts'
 /** What one run of a method gives, whichever the method. */
 interface Outcome {
   started: number
-  machines: Array<{ name: string, seconds: number | null, verified: boolean, error: string | null, fromSeeder?: number, fromPeers?: number, uploaded?: number, cpuSeconds?: number | null }>
+  machines: Array<{ name: string, seconds: number | null, startS?: number | null, verified: boolean, error: string | null, fromSeeder?: number, fromPeers?: number, uploaded?: number, cpuSeconds?: number | null }>
   seederUploaded?: number
   serverCpuSeconds?: number | null
 }
@@ -100,6 +100,7 @@ export async function measure (key: RowKey, o: BenchOptions, files: { image: str
     machine: m.name,
     slow: i === slowIndex,
     seconds: m.seconds,
+    startS: m.startS ?? null,
     verified: m.verified,
     fromSeeder: m.fromSeeder ?? null,
     fromPeers: m.fromPeers ?? null,

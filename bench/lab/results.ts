@@ -50,6 +50,8 @@ export interface MachineRow extends RowKey {
   machine: string
   slow: boolean
   seconds: number | null
+  /** ezio: from the start until the server saw its clone start. */
+  startS: number | null
   verified: boolean
   fromSeeder: number | null
   fromPeers: number | null
@@ -69,7 +71,7 @@ const rowColumns: Columns<Row> = [
 ]
 const machineColumns: Columns<MachineRow> = [
   ['case', 'case', 'text'], ['n', 'n'], ['method', 'method', 'text'], ['repeat', 'repeat'], ['sizeBytes', 'size_bytes'], ['rateBps', 'rate_bps'],
-  ['slowRateBps', 'slow_rate_bps'], ['machine', 'machine', 'text'], ['slow', 'slow', 'bool'], ['seconds', 'seconds'],
+  ['slowRateBps', 'slow_rate_bps'], ['machine', 'machine', 'text'], ['slow', 'slow', 'bool'], ['seconds', 'seconds'], ['startS', 'start_s'],
   ['verified', 'verified', 'bool'], ['fromSeeder', 'from_seeder'], ['fromPeers', 'from_peers'], ['error', 'error', 'text']
 ]
 

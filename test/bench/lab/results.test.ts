@@ -32,10 +32,10 @@ t.test('finished rows survive a restart; machine rows without their row are drop
   const store = new ResultStore(dir)
   t.match(await store.load(false), /no earlier results/)
   const ezio = row({ method: 'ezio', lastS: 2.5, lastFastS: 2.5, seederUploaded: 1.5 * o.sizeBytes, fromSeeder: 1.5 * o.sizeBytes, fromPeers: 0.5 * o.sizeBytes, error: 'exit 1: "quoted", with a comma' })
-  const m: MachineRow = { case: 'even', n: 2, method: 'ezio', repeat: 1, sizeBytes: o.sizeBytes, rateBps: o.rateBps, slowRateBps: 0, machine: 'm01', slow: false, seconds: 2.5, verified: true, fromSeeder: 1, fromPeers: 2, error: '' }
+  const m: MachineRow = { case: 'even', n: 2, method: 'ezio', repeat: 1, sizeBytes: o.sizeBytes, rateBps: o.rateBps, slowRateBps: 0, machine: 'm01', slow: false, seconds: 2.5, startS: 0.4, verified: true, fromSeeder: 1, fromPeers: 2, error: '' }
   await store.add(ezio, [m])
   // A measurement interrupted after its machine rows but before its row.
-  await fs.appendFile(store.machinesFile, 'even,2,unicast,1,1048576,8000000,0,m01,0,3,1,,,\n')
+  await fs.appendFile(store.machinesFile, 'even,2,unicast,1,1048576,8000000,0,m01,0,3,,1,,,\n')
 
   const again = new ResultStore(dir)
   t.match(await again.load(false), /resuming: 1 finished rows/)
